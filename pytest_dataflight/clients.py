@@ -1,0 +1,208 @@
+"""S3, SSM and ArcticDB clients that fail fast and respect read-only; no pytest import.
+
+Live and mock differ only in the :class:`Endpoints` these are built from,
+never in what a contract receives.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+# boto3: a dead endpoint costs at most connect_timeout x attempts; a silent one
+# read_timeout x attempts. Bounded, standard-mode retries.
+CONNECT_TIMEOUT_S = 2
+READ_TIMEOUT_S = 5
+MAX_ATTEMPTS = 2
+ONE_ATTEMPT: dict[str, Any] = {"retries": {"max_attempts": 1, "mode": "standard"}}
+
+# ArcticDB's AWS SDK: without these, each failing request retries for ~25 s
+# and a silent endpoint can hold a call for half an hour.
+ARCTIC_CONFIG_INTS = {
+    "S3Storage.ConnectTimeoutMs": CONNECT_TIMEOUT_S * 1000,
+    "S3Storage.RequestTimeoutMs": READ_TIMEOUT_S * 1000,
+    "S3Storage.HttpRequestTimeoutMs": READ_TIMEOUT_S * 1000,
+    # 3 by default on 2 cores; batch metadata reads are latency-bound, not CPU-bound.
+    "VersionStore.NumIOThreads": 16,
+}
+# AWS_MAX_ATTEMPTS alone is ignored by the C++ SDK; it needs the retry mode too.
+ARCTIC_ENV = {
+    "AWS_RETRY_MODE": "standard",
+    "AWS_MAX_ATTEMPTS": str(MAX_ATTEMPTS),
+    "AWS_EC2_METADATA_DISABLED": "true",
+}
+ARCTIC_PATH_PREFIX = "arcticdb"
+
+READ_ONLY_PREFIXES = ("Get", "Head", "List")
+PREFLIGHT_PREFIX = "preflight/"
+
+
+class StoreUnreachable(ConnectionError):
+    """The object store under check did not answer at all: the check cannot be evaluated."""
+
+
+class ReadOnlyViolation(PermissionError):
+    """A check tried to write where it may only read."""
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    """Where the stores and APIs of one target are."""
+
+    bucket: str
+    region: str
+    s3_endpoint: str | None = None  # None: boto3's own resolution (AWS_ENDPOINT_URL*, AWS)
+    ssm_endpoint: str | None = None
+    arctic_uri: str | None = None
+    api_urls: Mapping[str, str] = field(default_factory=dict)
+
+    def describe_s3(self) -> str:
+        return self.s3_endpoint or f"https://s3.{self.region}.amazonaws.com"
+
+
+def s3_endpoint_from_env(env: Mapping[str, str]) -> str | None:
+    return env.get("AWS_ENDPOINT_URL_S3") or env.get("AWS_ENDPOINT_URL") or None
+
+
+def ssm_endpoint_from_env(env: Mapping[str, str]) -> str | None:
+    return env.get("AWS_ENDPOINT_URL_SSM") or env.get("AWS_ENDPOINT_URL") or None
+
+
+def arctic_uri_for(bucket: str, region: str, s3_endpoint: str | None) -> str:
+    """The ArcticDB URI for ``bucket``'s ``arcticdb/`` prefix behind ``s3_endpoint``."""
+    query = f"path_prefix={ARCTIC_PATH_PREFIX}&aws_auth=true"
+    if s3_endpoint is None:
+        return f"s3s://s3.{region}.amazonaws.com:{bucket}?{query}"
+    parts = urlsplit(s3_endpoint)
+    scheme = "s3s" if parts.scheme == "https" else "s3"
+    host = parts.hostname or "127.0.0.1"
+    port = f"&port={parts.port}" if parts.port else ""
+    return f"{scheme}://{host}:{bucket}?{query}{port}&region={region}"
+
+
+def botocore_config(**overrides: Any) -> Any:
+    from botocore.config import Config
+
+    settings: dict[str, Any] = {
+        "connect_timeout": CONNECT_TIMEOUT_S,
+        "read_timeout": READ_TIMEOUT_S,
+        "retries": {"max_attempts": MAX_ATTEMPTS, "mode": "standard"},
+    }
+    settings.update(overrides)
+    return Config(**settings)
+
+
+def make_client(service: str, endpoint: str | None, region: str, **config: Any) -> Any:
+    import boto3
+
+    session = boto3.session.Session()
+    return session.client(
+        service, endpoint_url=endpoint, region_name=region, config=botocore_config(**config)
+    )
+
+
+def guard_writes(client: Any, mode: str) -> Any:
+    """Refuse mutating S3 calls: ``read_only`` refuses all, ``preflight`` allows
+    PUT/DELETE of single objects under ``preflight/`` only, ``full`` allows all."""
+    if mode == "full":
+        return client
+
+    def check(params: Mapping[str, Any], model: Any, **_: Any) -> None:
+        op = model.name
+        if op.startswith(READ_ONLY_PREFIXES):
+            return
+        key = str(params.get("Key", ""))
+        if mode == "preflight" and op in ("PutObject", "DeleteObject"):
+            if key.startswith(PREFLIGHT_PREFIX):
+                return
+        where = f" (key {key!r})" if key else ""
+        allowed = (
+            f"only PutObject/DeleteObject under {PREFLIGHT_PREFIX}"
+            if mode == "preflight"
+            else "no writes"
+        )
+        raise ReadOnlyViolation(
+            f"S3 {op}{where} refused: this check may read only ({allowed}); "
+            "postflight checks run under a read-only role in production"
+        )
+
+    client.meta.events.register("before-parameter-build.s3.*", check)
+    return client
+
+
+def is_no_answer(exc: BaseException) -> bool:
+    """True when ``exc`` means the endpoint did not answer at all (not an HTTP error)."""
+    try:
+        from botocore import exceptions as bx
+    except ImportError:  # pragma: no cover - boto3 is a dependency
+        return False
+    if isinstance(exc, StoreUnreachable):
+        return True
+    return isinstance(exc, bx.ConnectionError | bx.HTTPClientError)
+
+
+@dataclass
+class StoreHealth:
+    """Whether the S3 endpoint answered, probed once per process.
+
+    Once it is known not to answer, every later check that needs it errors at
+    once instead of waiting out its own timeouts.
+    """
+
+    endpoint: str
+    problem: str | None = None
+    probed: bool = False
+    bucket_exists: bool | None = None
+
+    def probe(self, client: Any, bucket: str) -> None:
+        if self.probed:
+            return
+        from botocore.exceptions import ClientError
+
+        try:
+            client.head_bucket(Bucket=bucket)
+            self.bucket_exists = True
+        except ClientError as exc:
+            # It answered: 403/404 are findings for the contracts, not outages.
+            code = str(exc.response.get("Error", {}).get("Code", ""))
+            self.bucket_exists = False if code in ("404", "NoSuchBucket", "NotFound") else None
+        except Exception as exc:
+            if not is_no_answer(exc):
+                raise
+            self.problem = (
+                f"S3 endpoint {self.endpoint} did not answer: {type(exc).__name__}: {exc}"
+            )
+        self.probed = True
+
+    def require(self) -> None:
+        if self.problem:
+            raise StoreUnreachable(self.problem)
+
+
+def configure_arcticdb() -> None:
+    """Process-wide ArcticDB timeouts and IO concurrency (idempotent)."""
+    from arcticdb_ext import set_config_int
+
+    for name, value in ARCTIC_CONFIG_INTS.items():
+        set_config_int(name, value)
+    # ArcticDB's own warnings ("Failed to find segment ...") are noise on stderr
+    # for a check: missing data is reported by the contract that finds it.
+    try:
+        from arcticdb.config import set_log_level
+
+        set_log_level("ERROR")
+    except Exception:  # pragma: no cover - older arcticdb without it
+        pass
+
+
+def arctic_env() -> dict[str, str]:
+    return dict(ARCTIC_ENV)
+
+
+def open_arctic(uri: str) -> Any:
+    configure_arcticdb()
+    import arcticdb
+
+    return arcticdb.Arctic(uri)

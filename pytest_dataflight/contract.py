@@ -1,0 +1,92 @@
+"""Declaring a contract next to its code, and reading the declaration back."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import pytest
+
+STAGES = ("preflight", "postflight")
+SEVERITIES = ("error", "warn")
+MARKER = "contract"
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def contract(
+    name: str | None = None,
+    *,
+    stage: str,
+    phases: Sequence[str],
+    consumers: Sequence[str],
+    severity: str = "error",
+) -> Callable[[F], F]:
+    """Mark a test function as a data contract.
+
+    Applies ordinary markers (``contract``, the stage, each phase) so that
+    ``-m "postflight and phase1"``, ``-k``, ``--lf`` and ``--collect-only``
+    work as usual. ``name`` defaults to the function name without ``test_``.
+    """
+    if stage not in STAGES:
+        raise ValueError(f"contract stage must be one of {STAGES}, got {stage!r}")
+    if severity not in SEVERITIES:
+        raise ValueError(f"contract severity must be one of {SEVERITIES}, got {severity!r}")
+    if isinstance(phases, str) or isinstance(consumers, str):
+        raise TypeError("phases and consumers are lists of names, not a single string")
+
+    def apply(func: F) -> F:
+        contract_name = name or func.__name__.removeprefix("test_")
+        marks = [
+            getattr(pytest.mark, MARKER)(
+                contract_name,
+                stage=stage,
+                phases=list(phases),
+                consumers=list(consumers),
+                severity=severity,
+            ),
+            getattr(pytest.mark, stage),
+            *(getattr(pytest.mark, phase) for phase in phases),
+        ]
+        for mark in marks:
+            func = mark(func)
+        return func
+
+    return apply
+
+
+@dataclass(frozen=True)
+class ContractInfo:
+    name: str
+    stage: str | None
+    phases: tuple[str, ...]
+    consumers: tuple[str, ...]
+    severity: str
+
+    @classmethod
+    def from_item(cls, item: pytest.Item) -> ContractInfo | None:
+        mark = item.get_closest_marker(MARKER)
+        if mark is None:
+            return None
+        name = mark.args[0] if mark.args else item.name.removeprefix("test_")
+        stage = mark.kwargs.get("stage") or next(
+            (s for s in STAGES if item.get_closest_marker(s)), None
+        )
+        phases = tuple(mark.kwargs.get("phases", ()))
+        return cls(
+            name=str(name),
+            stage=stage,
+            phases=phases,
+            consumers=tuple(mark.kwargs.get("consumers", ())),
+            severity=str(mark.kwargs.get("severity", "error")),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "contract": self.name,
+            "stage": self.stage,
+            "phases": list(self.phases),
+            "consumers": list(self.consumers),
+            "severity": self.severity,
+        }

@@ -1,0 +1,148 @@
+"""The fixtures a contract receives. Thin: the work is in state, clients and targets."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from .clients import Endpoints
+from .contract import ContractInfo
+from .evidence import Evidence
+from .secret_store import Secret
+from .state import RunState, get_state
+from .trading_calendar import TradingCalendar
+
+HTTP_CONNECT_TIMEOUT_S = 3.0
+HTTP_READ_TIMEOUT_S = 5.0
+
+
+def _state(request: pytest.FixtureRequest) -> RunState:
+    return get_state(request.config)
+
+
+@pytest.fixture(scope="session")
+def run_date(request: pytest.FixtureRequest) -> dt.date:
+    """The pipeline's logical date (``--run-date``), a ``datetime.date``."""
+    value = _state(request).settings.run_date
+    if value is None:
+        raise pytest.UsageError("no run date: add --run-date YYYY-MM-DD or set DATAFLIGHT_RUN_DATE")
+    return value
+
+
+@pytest.fixture(scope="session")
+def target(request: pytest.FixtureRequest) -> str:
+    """The resolved target: ``"live"`` or ``"mock"``."""
+    value = _state(request).settings.target
+    if value is None:
+        raise pytest.UsageError("no target: add --target mock or --target live")
+    return value
+
+
+@pytest.fixture(scope="session")
+def dataflight_endpoints(request: pytest.FixtureRequest, target: str) -> Endpoints:
+    """Where the stores and APIs are (starts the mock world on first use)."""
+    return _state(request).get_endpoints()
+
+
+@pytest.fixture(scope="session")
+def bucket(dataflight_endpoints: Endpoints) -> str:
+    """The bucket under check (``DATAFLIGHT_BUCKET``; a moto bucket on the mock target)."""
+    return dataflight_endpoints.bucket
+
+
+def _write_mode(item: pytest.Item) -> str:
+    info = ContractInfo.from_item(item)
+    return "preflight" if info is not None and info.stage == "preflight" else "read_only"
+
+
+@pytest.fixture
+def s3(request: pytest.FixtureRequest, dataflight_endpoints: Endpoints) -> Any:
+    """A boto3 S3 client with timeouts and bounded retries.
+
+    Read-only for every check except a preflight contract, which may PUT and
+    DELETE under ``preflight/`` only. Errors at once if the endpoint is known
+    not to answer.
+    """
+    state = _state(request)
+    state.s3_health()
+    return state.client("s3", _write_mode(request.node))
+
+
+@pytest.fixture
+def arctic(request: pytest.FixtureRequest, dataflight_endpoints: Endpoints) -> Any:
+    """An ``arcticdb.Arctic`` on the bucket's ``arcticdb/`` prefix, with fail-fast timeouts."""
+    return _state(request).arctic()
+
+
+@pytest.fixture
+def arctic_library(arctic: Any) -> Callable[[str], Any]:
+    """``arctic_library(name)`` -> the ArcticDB library; a missing one fails with its name."""
+
+    def get(name: str) -> Any:
+        if not arctic.has_library(name):
+            raise LookupError(
+                f"ArcticDB library {name!r} does not exist "
+                f"(libraries present: {sorted(arctic.list_libraries()) or 'none'})"
+            )
+        return arctic.get_library(name)
+
+    return get
+
+
+@pytest.fixture(scope="session")
+def trading_calendar(request: pytest.FixtureRequest) -> TradingCalendar:
+    """NYSE (XNYS) sessions from ``exchange_calendars``: last session on or before a
+    date, sessions between two dates, sessions behind."""
+    return _state(request).calendar
+
+
+@pytest.fixture
+def secret(
+    request: pytest.FixtureRequest, dataflight_endpoints: Endpoints
+) -> Callable[[str], Secret | None]:
+    """``secret(name)`` -> its value from SSM ``<prefix><name>``, else the environment, else
+    None. The value is registered for masking and its ``repr`` never shows it."""
+    return _state(request).secrets().get
+
+
+@pytest.fixture(scope="session")
+def api_urls(dataflight_endpoints: Endpoints) -> dict[str, str]:
+    """Base URL of each external API the suite declares (``<NAME>_API_URL`` on live)."""
+    return dict(dataflight_endpoints.api_urls)
+
+
+@pytest.fixture(scope="session")
+def http() -> Iterator[Any]:
+    """A ``requests.Session`` whose every call has connect/read timeouts and one
+    retry on connection failure (never on a read timeout: that is a finding)."""
+    import requests
+    from requests.adapters import HTTPAdapter
+    from urllib3.util.retry import Retry
+
+    class TimeoutAdapter(HTTPAdapter):
+        def send(self, request: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+            if kwargs.get("timeout") is None:
+                kwargs["timeout"] = (HTTP_CONNECT_TIMEOUT_S, HTTP_READ_TIMEOUT_S)
+            return super().send(request, **kwargs)
+
+    session = requests.Session()
+    adapter = TimeoutAdapter(max_retries=Retry(total=1, connect=1, read=0, status=0, other=0))
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    with session:
+        yield session
+
+
+@pytest.fixture
+def evidence(request: pytest.FixtureRequest) -> Iterator[Evidence]:
+    """Record JSON facts for the report: ``evidence["last_row"] = date``.
+
+    pandas and numpy values are converted; long lists are cut with a count.
+    """
+    record = Evidence()
+    yield record
+    # Plain dict, at teardown: user_properties must survive xdist's serialisation.
+    request.node.user_properties.append(("dataflight_evidence", record.to_json()))

@@ -1,0 +1,274 @@
+"""pytest hooks of pytest-dataflight. Hooks only: the work lives in the other modules."""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Callable, Generator, Mapping
+from typing import Any
+
+import pytest
+
+from . import clients, hookspecs
+from .clients import Endpoints
+from .contract import STAGES, ContractInfo
+from .fixtures import (  # noqa: F401 - fixtures are found by pytest through this module
+    api_urls,
+    arctic,
+    arctic_library,
+    bucket,
+    dataflight_endpoints,
+    evidence,
+    http,
+    run_date,
+    s3,
+    secret,
+    target,
+    trading_calendar,
+)
+from .moto_server import FAKE_CREDENTIALS
+from .settings import OPTIONS, Settings, SettingsError, missing_for_data_suite, resolve
+from .state import RunState, get_state, settings_key, state_key
+from .targets import MockTarget, UnknownFault, check_faults, live_endpoints
+
+_env_key = pytest.StashKey[pytest.MonkeyPatch]()
+_sigterm_key = pytest.StashKey[Any]()
+usage_error_key = pytest.StashKey[str]()
+
+WORKERINPUT_KEY = "dataflight"
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    pluginmanager.add_hookspecs(hookspecs)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("dataflight", "data contracts (pytest-dataflight)")
+    for spec in OPTIONS:
+        # No argparse type=: a bad value must reach our own validation, so the
+        # report is still written for it.
+        help_text = f"{spec.help} Env: {spec.env}; ini: dataflight_{spec.dest}."
+        group.addoption(spec.flag, dest=f"dataflight_{spec.dest}", default=None, help=help_text)
+        parser.addini(f"dataflight_{spec.dest}", spec.help, type="string", default=None)
+    group.addoption(
+        "--mock-fault",
+        dest="dataflight_faults",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="apply the suite's named fault to the mock world (repeatable; --target mock only).",
+    )
+
+
+def _is_data_suite(config: pytest.Config) -> bool:
+    """A suite is a data suite when a loaded conftest implements our hooks."""
+    hook = config.pluginmanager.hook
+    return any(
+        getattr(hook, name).get_hookimpls()
+        for name in ("pytest_dataflight_seed", "pytest_dataflight_faults", "pytest_dataflight_apis")
+    )
+
+
+def _merged(results: list[Mapping[str, Any]]) -> dict[str, Any]:
+    merged: dict[str, Any] = {}
+    for result in results:
+        merged.update(result or {})
+    return merged
+
+
+def _usage_error(config: pytest.Config, message: str) -> pytest.UsageError:
+    config.stash[usage_error_key] = message
+    return pytest.UsageError(message)
+
+
+def _resolve(config: pytest.Config) -> Settings:
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is not None and WORKERINPUT_KEY in workerinput:
+        return Settings.from_json(workerinput[WORKERINPUT_KEY]["settings"])
+    try:
+        return resolve(
+            cli=lambda dest: config.getoption(f"dataflight_{dest}"),
+            ini=lambda dest: config.getini(f"dataflight_{dest}"),
+            faults=config.getoption("dataflight_faults") or [],
+        )
+    except SettingsError as exc:
+        raise _usage_error(config, str(exc)) from None
+
+
+def _start_mock(config: pytest.Config, settings: Settings) -> Callable[[], Endpoints]:
+    def start() -> Endpoints:
+        hook = config.pluginmanager.hook
+        mock = MockTarget(
+            settings,
+            apis=_merged(hook.pytest_dataflight_apis()),
+            seed=lambda world: hook.pytest_dataflight_seed(world=world),
+            faults=_merged(hook.pytest_dataflight_faults()),
+        )
+        state = config.stash[state_key]
+        state.mock = mock
+        return mock.start()
+
+    return start
+
+
+def _start_live(config: pytest.Config, settings: Settings) -> Callable[[], Endpoints]:
+    def start() -> Endpoints:
+        apis = _merged(config.pluginmanager.hook.pytest_dataflight_apis())
+        return live_endpoints(settings, apis, os.environ)
+
+    return start
+
+
+def _install_env(config: pytest.Config, settings: Settings) -> None:
+    # Undone in pytest_unconfigure: nothing leaks into the rest of a pytester run.
+    mp = pytest.MonkeyPatch()
+    config.stash[_env_key] = mp
+    for name, value in clients.arctic_env().items():
+        mp.setenv(name, value)
+    if settings.target == "mock":
+        for name, value in FAKE_CREDENTIALS.items():
+            if value:
+                mp.setenv(name, value)
+            else:
+                mp.delenv(name, raising=False)
+        # Mock runs never read a developer's AWS profile or endpoint overrides.
+        for name in (
+            "AWS_PROFILE",
+            "AWS_ENDPOINT_URL",
+            "AWS_ENDPOINT_URL_S3",
+            "AWS_ENDPOINT_URL_SSM",
+        ):
+            mp.delenv(name, raising=False)
+
+
+def _install_sigterm(config: pytest.Config) -> None:
+    # pytest handles SIGINT only; an orchestrator stops a task with SIGTERM.
+    # Turning it into KeyboardInterrupt gives the same orderly end: fixtures
+    # torn down, moto stopped, the report written, exit code 2.
+    def on_sigterm(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt("SIGTERM")
+
+    try:
+        config.stash[_sigterm_key] = signal.signal(signal.SIGTERM, on_sigterm)
+    except ValueError:  # not the main thread (pytest embedded somewhere): leave it
+        pass
+
+
+@pytest.hookimpl(tryfirst=True)  # tryfirst: the report plugin needs settings in its configure
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "contract(name, *, stage, phases, consumers, severity): a data contract "
+        "(use pytest_dataflight.contract to declare one)",
+    )
+    for stage in STAGES:
+        config.addinivalue_line("markers", f"{stage}: a {stage} data contract")
+
+    settings = _resolve(config)
+    config.stash[settings_key] = settings
+    state = RunState(settings=settings)
+    config.stash[state_key] = state
+
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is not None and WORKERINPUT_KEY in workerinput:
+        endpoints = workerinput[WORKERINPUT_KEY]["endpoints"]
+        state.endpoints = Endpoints(**endpoints) if endpoints else None
+    else:
+        if _is_data_suite(config) or settings.target == "mock":
+            missing = missing_for_data_suite(settings)
+            if missing:
+                raise _usage_error(config, "\n".join(missing))
+        if settings.faults:
+            try:
+                check_faults(
+                    settings.faults, _merged(config.pluginmanager.hook.pytest_dataflight_faults())
+                )
+            except UnknownFault as exc:
+                raise _usage_error(config, str(exc)) from None
+        if settings.target == "mock":
+            state.start_endpoints = _start_mock(config, settings)
+        elif settings.target == "live":
+            state.start_endpoints = _start_live(config, settings)
+
+    _install_env(config, settings)
+    if workerinput is None:
+        _install_sigterm(config)
+    if config.pluginmanager.hasplugin("xdist") and workerinput is None:
+        config.pluginmanager.register(XdistController(), "dataflight-xdist")
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    settings = config.stash.get(settings_key, None)
+    return settings.header() if settings else None
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    # Contracts declared without a conftest hook still make a data suite.
+    config = session.config
+    if any(ContractInfo.from_item(item) for item in session.items):
+        missing = missing_for_data_suite(config.stash[settings_key])
+        if missing:
+            raise _usage_error(config, "\n".join(missing))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    excinfo = call.excinfo
+    if excinfo is not None and clients.is_no_answer(excinfo.value):
+        # The store did not answer: the check could not be evaluated. Say so in
+        # one line naming the endpoint, and make every later check error at once.
+        state = item.config.stash.get(state_key, None)
+        message = str(excinfo.value)
+        if state is not None and state.health is not None:
+            if state.health.problem is None:
+                state.health.problem = (
+                    f"S3 endpoint {state.health.endpoint} stopped answering: "
+                    f"{type(excinfo.value).__name__}: {excinfo.value}"
+                )
+            message = state.health.problem
+        report.longrepr = f"{type(excinfo.value).__name__}: {message}"
+        report.user_properties.append(("dataflight_unevaluated", message))
+    return report
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    state = config.stash.get(state_key, None)
+    if state is not None and state.mock is not None:
+        state.mock.stop()
+    previous = config.stash.get(_sigterm_key, None)
+    if previous is not None:
+        signal.signal(signal.SIGTERM, previous)
+    mp = config.stash.get(_env_key, None)
+    if mp is not None:
+        mp.undo()
+
+
+class XdistController:
+    """Registered only when pytest-xdist is installed, on the controller.
+
+    The mock world is started and seeded once, here, and its address handed
+    to each worker, so -n N seeds once rather than N times.
+    """
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_configure_node(self, node: Any) -> None:
+        config: pytest.Config = node.config
+        state: RunState = get_state(config)
+        settings = state.settings
+        payload: dict[str, Any] = {"settings": settings.to_json()}
+        if state.start_endpoints is not None:
+            ep = state.get_endpoints()
+            payload["endpoints"] = {
+                "bucket": ep.bucket,
+                "region": ep.region,
+                "s3_endpoint": ep.s3_endpoint,
+                "ssm_endpoint": ep.ssm_endpoint,
+                "arctic_uri": ep.arctic_uri,
+                "api_urls": dict(ep.api_urls),
+            }
+        else:
+            payload["endpoints"] = None
+        node.workerinput[WORKERINPUT_KEY] = payload

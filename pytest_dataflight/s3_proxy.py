@@ -1,0 +1,134 @@
+"""A loopback HTTP proxy in front of an S3 endpoint; no pytest import.
+
+It exists for what moto cannot do by itself: answer 403 to some writes
+(a bucket whose ``preflight/`` prefix is not writable), add network latency
+(benchmarks against a store that is not on the same machine), and count the
+requests a check makes.
+"""
+
+from __future__ import annotations
+
+import http.client
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+_HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "proxy-connection", "upgrade"}
+
+ACCESS_DENIED = (
+    b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code>'
+    b"<Message>Access Denied (dataflight mock)</Message></Error>"
+)
+
+
+class S3Proxy:
+    """Forward every request to ``upstream``; deny, delay and count on the way."""
+
+    def __init__(
+        self,
+        upstream: str,
+        *,
+        latency_s: float = 0.0,
+        deny: Iterable[tuple[str, str]] = (),
+        host: str = "127.0.0.1",
+    ) -> None:
+        parts = urlsplit(upstream)
+        self._upstream = (parts.hostname or "127.0.0.1", parts.port or 80)
+        self.latency_s = latency_s
+        # (HTTP method, "bucket/key-prefix") pairs answered with 403 AccessDenied.
+        self.deny: list[tuple[str, str]] = list(deny)
+        self.host = host
+        self.counts: Counter[str] = Counter()
+        self._lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def endpoint(self) -> str:
+        assert self._server is not None, "proxy not started"
+        return f"http://{self.host}:{self._server.server_address[1]}"
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    def reset_counts(self) -> None:
+        with self._lock:
+            self.counts.clear()
+
+    def _denied(self, method: str, path: str) -> bool:
+        target = unquote(urlsplit(path).path).lstrip("/")
+        return any(method == m and target.startswith(prefix) for m, prefix in self.deny)
+
+    def start(self) -> S3Proxy:
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _forward(self) -> None:
+                method = self.command
+                with proxy._lock:
+                    proxy.counts[method] += 1
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else None
+                if proxy.latency_s:
+                    time.sleep(proxy.latency_s)
+                if proxy._denied(method, self.path):
+                    self._send(403, {"Content-Type": "application/xml"}, ACCESS_DENIED)
+                    return
+                conn = http.client.HTTPConnection(*proxy._upstream, timeout=60)
+                try:
+                    headers = {
+                        k: v for k, v in self.headers.items() if k.lower() not in _HOP_BY_HOP
+                    }
+                    conn.request(method, self.path, body=body, headers=headers)
+                    answer = conn.getresponse()
+                    payload = answer.read()
+                    out = {
+                        k: v for k, v in answer.getheaders() if k.lower() not in _HOP_BY_HOP
+                    }
+                    self._send(answer.status, out, payload)
+                finally:
+                    conn.close()
+
+            def _send(self, status: int, headers: dict[str, str], payload: bytes) -> None:
+                self.send_response(status)
+                for k, v in headers.items():
+                    if k.lower() != "content-length":
+                        self.send_header(k, v)
+                # HEAD keeps the upstream length (of the body it does not send).
+                length = headers.get("Content-Length", headers.get("content-length"))
+                if self.command != "HEAD" or length is None:
+                    length = str(len(payload))
+                self.send_header("Content-Length", length)
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(payload)
+
+            do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = _forward  # noqa: N815
+
+            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+                pass
+
+        server = ThreadingHTTPServer((self.host, 0), Handler)
+        server.daemon_threads = True
+        self._server = server
+        self._thread = threading.Thread(
+            target=server.serve_forever, name="dataflight-s3-proxy", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None

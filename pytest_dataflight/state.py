@@ -1,0 +1,130 @@
+"""Per-process run state kept in ``config.stash``; builds clients lazily, once."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from . import clients
+from .clients import Endpoints, StoreHealth
+from .masking import Masker
+from .moto_server import FAKE_CREDENTIALS
+from .secret_store import SecretStore
+from .settings import Settings
+from .targets import MockTarget
+from .trading_calendar import TradingCalendar
+
+
+@dataclass
+class RunState:
+    """Everything the fixtures share within one process of a run."""
+
+    settings: Settings
+    masker: Masker = field(default_factory=Masker)
+    # Set on the process that owns the mock world (controller or serial run).
+    mock: MockTarget | None = None
+    # Set when a worker received them from the controller.
+    endpoints: Endpoints | None = None
+    start_endpoints: Callable[[], Endpoints] | None = None
+    health: StoreHealth | None = None
+    calendar: TradingCalendar = field(default_factory=TradingCalendar)
+    _clients: dict[str, Any] = field(default_factory=dict)
+    _arctic: Any = None
+    _secrets: SecretStore | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def get_endpoints(self) -> Endpoints:
+        with self._lock:
+            if self.endpoints is None:
+                if self.start_endpoints is None:
+                    raise pytest.UsageError(
+                        "this test needs a data target: add --target mock or --target live"
+                    )
+                self.endpoints = self.start_endpoints()
+            return self.endpoints
+
+    def _credentials(self) -> dict[str, str]:
+        if self.settings.target == "mock":
+            return {
+                "aws_access_key_id": FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+                "aws_secret_access_key": FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+            }
+        return {}
+
+    def client(self, service: str, mode: str = "full") -> Any:
+        """A cached boto3 client; S3 clients carry the write guard of ``mode``.
+
+        Mode ``probe`` is a read-only client that tries once: it answers "does
+        the endpoint answer at all", so retrying only delays the verdict.
+        """
+        key = f"{service}:{mode}"
+        if key not in self._clients:
+            import boto3
+
+            ep = self.get_endpoints()
+            endpoint = ep.s3_endpoint if service == "s3" else ep.ssm_endpoint
+            client = boto3.session.Session(**self._credentials()).client(
+                service,
+                endpoint_url=endpoint,
+                region_name=ep.region,
+                config=clients.botocore_config(**clients.ONE_ATTEMPT if mode == "probe" else {}),
+            )
+            if service == "s3":
+                client = clients.guard_writes(client, "read_only" if mode == "probe" else mode)
+            self._clients[key] = client
+        return self._clients[key]
+
+    def s3_health(self) -> StoreHealth:
+        """Probe the S3 endpoint once; raise at once for every caller after a failure."""
+        ep = self.get_endpoints()
+        if self.health is None:
+            self.health = StoreHealth(endpoint=ep.describe_s3())
+        self.health.probe(self.client("s3", "probe"), ep.bucket)
+        self.health.require()
+        return self.health
+
+    def arctic(self) -> Any:
+        if self._arctic is None:
+            ep = self.get_endpoints()
+            health = self.s3_health()
+            if health.bucket_exists is False:
+                raise clients.StoreUnreachable(
+                    f"bucket {ep.bucket!r} does not exist at {ep.describe_s3()}: "
+                    "ArcticDB would show an empty store instead of saying so"
+                )
+            assert ep.arctic_uri
+            self._arctic = clients.open_arctic(ep.arctic_uri)
+        return self._arctic
+
+    def secrets(self) -> SecretStore:
+        if self._secrets is None:
+            environ: Mapping[str, str] = os.environ
+            if self.settings.target == "mock":
+                # The mock world's secrets live in its SSM only: a developer's real
+                # keys in the environment must not make a fault pass.
+                environ = {}
+            self._secrets = SecretStore(
+                self.settings.ssm_prefix,
+                lambda: self.client("ssm", "probe"),
+                self.masker,
+                environ,
+            )
+        return self._secrets
+
+
+settings_key = pytest.StashKey[Settings]()
+state_key = pytest.StashKey[RunState]()
+
+
+def get_state(config: pytest.Config) -> RunState:
+    try:
+        return config.stash[state_key]
+    except KeyError:
+        raise pytest.UsageError(
+            "pytest-dataflight is not configured for this run (its settings failed to resolve)"
+        ) from None

@@ -1,0 +1,155 @@
+"""The live and mock targets: where the stores are, and the mock world's lifecycle.
+
+No pytest import: the plugin passes in the suite's hooks as plain callables.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import time
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from . import clients
+from .clients import Endpoints
+from .http_stub import HttpStub
+from .moto_server import FAKE_CREDENTIALS, MotoServer
+from .s3_proxy import S3Proxy
+from .settings import Settings
+from .trading_calendar import TradingCalendar
+from .world import MockWorld
+
+Fault = Callable[[MockWorld], None]
+
+
+class UnknownFault(ValueError):
+    pass
+
+
+def api_env_name(api: str) -> str:
+    return f"{api.upper()}_API_URL"
+
+
+def live_endpoints(
+    settings: Settings, apis: Mapping[str, str], env: Mapping[str, str]
+) -> Endpoints:
+    """Endpoints from the standard places: boto3's chain, AWS_ENDPOINT_URL*, DATAFLIGHT_*."""
+    assert settings.bucket, "resolve() guarantees a bucket for live"
+    s3_endpoint = clients.s3_endpoint_from_env(env)
+    return Endpoints(
+        bucket=settings.bucket,
+        region=settings.region,
+        s3_endpoint=s3_endpoint,
+        ssm_endpoint=clients.ssm_endpoint_from_env(env),
+        arctic_uri=settings.arctic_uri
+        or clients.arctic_uri_for(settings.bucket, settings.region, s3_endpoint),
+        api_urls={
+            name: (env.get(api_env_name(name)) or default).rstrip("/")
+            for name, default in apis.items()
+        },
+    )
+
+
+def check_faults(requested: Iterable[str], known: Mapping[str, Fault]) -> None:
+    unknown = [name for name in requested if name not in known]
+    if unknown:
+        listing = ", ".join(sorted(known)) or "none: the suite defines no faults"
+        raise UnknownFault(f"unknown --mock-fault {', '.join(unknown)}; known faults: {listing}")
+
+
+class MockTarget:
+    """moto_server (S3 + SSM), ArcticDB on its bucket, and the HTTP stub, seeded once."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        apis: Mapping[str, str],
+        seed: Callable[[MockWorld], None],
+        faults: Mapping[str, Fault],
+    ) -> None:
+        assert settings.run_date is not None and settings.bucket is not None
+        self.settings = settings
+        self.run_date: dt.date = settings.run_date
+        self.bucket: str = settings.bucket
+        self.apis = dict(apis)
+        self._seed = seed
+        self._faults = faults
+        self.moto = MotoServer()
+        self.http = HttpStub()
+        self.proxy: S3Proxy | None = None
+        self.endpoints: Endpoints | None = None
+        self.timings: dict[str, float] = {}
+
+    def start(self) -> Endpoints:
+        check_faults(self.settings.faults, self._faults)
+        t0 = time.monotonic()
+        try:
+            self.moto.start()
+            self.timings["moto_start_s"] = time.monotonic() - t0
+            self.http.start()
+            endpoint = self.moto.endpoint
+            s3 = self._client("s3")
+            s3.create_bucket(Bucket=self.bucket)
+            arctic_uri = (
+                f"s3://{self.moto.host}:{self.bucket}?port={self.moto.port}"
+                f"&path_prefix={clients.ARCTIC_PATH_PREFIX}&aws_auth=true"
+                f"&region={self.settings.region}"
+            )
+            world = MockWorld(
+                run_date=self.run_date,
+                bucket=self.bucket,
+                s3=s3,
+                ssm=self._client("ssm"),
+                arctic=clients.open_arctic(arctic_uri),
+                http=self.http,
+                calendar=TradingCalendar(),
+                ssm_prefix=self.settings.ssm_prefix,
+                endpoint=endpoint,
+            )
+            t1 = time.monotonic()
+            self._seed(world)
+            for name in self.settings.faults:
+                self._faults[name](world)
+            self.timings["seed_s"] = time.monotonic() - t1
+            s3_endpoint = endpoint
+            if world.denied:
+                # Only the checks go through the proxy; seeding wrote directly.
+                self.proxy = S3Proxy(endpoint, deny=world.denied).start()
+                s3_endpoint = self.proxy.endpoint
+                arctic_uri = arctic_uri.replace(
+                    f"port={self.moto.port}", f"port={self.proxy.endpoint.rsplit(':', 1)[1]}"
+                )
+        except BaseException:
+            self.stop()
+            raise
+        self.endpoints = Endpoints(
+            bucket=self.bucket,
+            region=self.settings.region,
+            s3_endpoint=s3_endpoint,
+            ssm_endpoint=endpoint,
+            arctic_uri=arctic_uri,
+            api_urls={name: self.http.base_url(name) for name in self.apis},
+        )
+        return self.endpoints
+
+    def _client(self, service: str) -> Any:
+        import boto3
+
+        return boto3.session.Session(
+            aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+        ).client(
+            service,
+            endpoint_url=self.moto.endpoint,
+            region_name=self.settings.region,
+            config=clients.botocore_config(),
+        )
+
+    def stop(self) -> None:
+        with contextlib.suppress(Exception):
+            self.http.stop()
+        if self.proxy is not None:
+            with contextlib.suppress(Exception):
+                self.proxy.stop()
+        self.moto.stop()
