@@ -1,0 +1,59 @@
+"""Last index dates of many ArcticDB symbols, without reading their data.
+
+``get_description_batch`` reads each symbol's version reference and index
+key (two requests per symbol, issued concurrently on ArcticDB's IO threads)
+and returns the index's date range; no data segment is fetched. This is the
+method ``universe_fresh`` uses; the benchmark compares it with per-symbol
+``read(columns=["Close"])``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from collections.abc import Sequence
+from typing import Any
+
+# Bounded batches keep one request's memory and failure radius small.
+BATCH = 500
+
+
+def _as_date(value: Any) -> dt.date | None:
+    import pandas as pd
+
+    if value is None:
+        return None
+    ts = pd.Timestamp(value)
+    if pd.isna(ts):
+        return None
+    if ts.tzinfo is not None:
+        # Some writers index daily rows at midnight UTC; the label is the session date.
+        ts = ts.tz_convert("UTC").tz_localize(None)
+    return ts.date()
+
+
+def last_index_dates(library: Any, symbols: Sequence[str]) -> dict[str, dt.date | None | str]:
+    """symbol -> date of its last row; None when it has no rows; an error text when unreadable."""
+    out: dict[str, dt.date | None | str] = {}
+    for start in range(0, len(symbols), BATCH):
+        chunk = list(symbols[start : start + BATCH])
+        for symbol, desc in zip(chunk, library.get_description_batch(chunk), strict=True):
+            date_range = getattr(desc, "date_range", None)
+            if date_range is None:
+                out[symbol] = f"unreadable: {str(desc).splitlines()[0][:200]}"
+            else:
+                out[symbol] = _as_date(date_range[1])
+    return out
+
+
+def last_close_date(library: Any, symbol: str) -> dt.date | None:
+    """The old method, for comparison: read the Close column, take its last index value."""
+    frame = library.read(symbol, columns=["Close"]).data
+    return _as_date(frame.index[-1]) if len(frame.index) else None
+
+
+def sample(symbols: Sequence[str], size: int, seed: str) -> list[str]:
+    """A deterministic sample (same run date, same sample) for very large universes."""
+    if size >= len(symbols):
+        return sorted(symbols)
+    return sorted(random.Random(seed).sample(sorted(symbols), size))
