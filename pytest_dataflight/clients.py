@@ -16,7 +16,9 @@ from urllib.parse import urlsplit
 CONNECT_TIMEOUT_S = 2
 READ_TIMEOUT_S = 5
 MAX_ATTEMPTS = 2
-ONE_ATTEMPT: dict[str, Any] = {"retries": {"max_attempts": 1, "mode": "standard"}}
+# botocore's "max_attempts" counts retries after the first try (2 meant 3 tries);
+# "total_max_attempts" counts tries, as AWS_MAX_ATTEMPTS does.
+ONE_ATTEMPT: dict[str, Any] = {"retries": {"total_max_attempts": 1, "mode": "standard"}}
 
 # ArcticDB's AWS SDK: without these, each failing request retries for ~25 s
 # and a silent endpoint can hold a call for half an hour.
@@ -34,6 +36,8 @@ ARCTIC_ENV = {
     "AWS_EC2_METADATA_DISABLED": "true",
 }
 ARCTIC_PATH_PREFIX = "arcticdb"
+
+ARCTIC_NO_ANSWER = ("Network error", "curlCode", "Timeout was reached", "Couldn't connect")
 
 READ_ONLY_PREFIXES = ("Get", "Head", "List")
 PREFLIGHT_PREFIX = "preflight/"
@@ -88,7 +92,7 @@ def botocore_config(**overrides: Any) -> Any:
     settings: dict[str, Any] = {
         "connect_timeout": CONNECT_TIMEOUT_S,
         "read_timeout": READ_TIMEOUT_S,
-        "retries": {"max_attempts": MAX_ATTEMPTS, "mode": "standard"},
+        "retries": {"total_max_attempts": MAX_ATTEMPTS, "mode": "standard"},
     }
     settings.update(overrides)
     return Config(**settings)
@@ -140,7 +144,14 @@ def is_no_answer(exc: BaseException) -> bool:
         return False
     if isinstance(exc, StoreUnreachable):
         return True
-    return isinstance(exc, bx.ConnectionError | bx.HTTPClientError)
+    if isinstance(exc, bx.ConnectionError | bx.HTTPClientError):
+        return True
+    # ArcticDB's native client: transport failures come as StorageException
+    # whose text carries curl's verdict; HTTP errors (403, 404) do not match.
+    if type(exc).__name__ == "StorageException":
+        text = str(exc)
+        return any(marker in text for marker in ARCTIC_NO_ANSWER)
+    return False
 
 
 @dataclass

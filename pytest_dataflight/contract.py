@@ -25,9 +25,10 @@ def contract(
 ) -> Callable[[F], F]:
     """Mark a test function as a data contract.
 
-    Applies ordinary markers (``contract``, the stage, each phase) so that
-    ``-m "postflight and phase1"``, ``-k``, ``--lf`` and ``--collect-only``
-    work as usual. ``name`` defaults to the function name without ``test_``.
+    Applies ordinary markers (``contract`` and the stage here; each phase at
+    collection, see :func:`add_phase_markers`) so that ``-m "postflight and
+    phase1"``, ``-k``, ``--lf`` and ``--collect-only`` work as usual. ``name``
+    defaults to the function name without ``test_``.
     """
     if stage not in STAGES:
         raise ValueError(f"contract stage must be one of {STAGES}, got {stage!r}")
@@ -47,7 +48,6 @@ def contract(
                 severity=severity,
             ),
             getattr(pytest.mark, stage),
-            *(getattr(pytest.mark, phase) for phase in phases),
         ]
         for mark in marks:
             func = mark(func)
@@ -90,3 +90,22 @@ class ContractInfo:
             "consumers": list(self.consumers),
             "severity": self.severity,
         }
+
+
+def add_phase_markers(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Give each contract its phases as markers, registering any phase not yet known.
+
+    Phases belong to a suite, not to the plugin: registering them here saves
+    every suite an ini entry and keeps ``--strict-markers`` happy.
+    """
+    known = {line.split(":", 1)[0].split("(", 1)[0].strip() for line in config.getini("markers")}
+    for item in items:
+        info = ContractInfo.from_item(item)
+        if info is None:
+            continue
+        for phase in info.phases:
+            if phase not in known:
+                config.addinivalue_line("markers", f"{phase}: pipeline phase (from @contract)")
+                known.add(phase)
+            if item.get_closest_marker(phase) is None:
+                item.add_marker(phase)

@@ -129,7 +129,10 @@ def http() -> Iterator[Any]:
             return super().send(request, **kwargs)
 
     session = requests.Session()
-    adapter = TimeoutAdapter(max_retries=Retry(total=1, connect=1, read=0, status=0, other=0))
+    # read=False, not 0: an exhausted read=0 wraps the timeout in MaxRetryError, which
+    # requests reports as ConnectionError; False re-raises it as requests.ReadTimeout.
+    retry = Retry(total=1, connect=1, read=False, status=0, other=0)
+    adapter = TimeoutAdapter(max_retries=retry)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     with session:

@@ -93,8 +93,12 @@ class HttpStub:
         server = ThreadingHTTPServer((self.host, 0), Handler)
         server.daemon_threads = True
         self._server = server
+        # A short poll: shutdown() waits for it, at every end of a mock run.
         self._thread = threading.Thread(
-            target=server.serve_forever, name="dataflight-http-stub", daemon=True
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="dataflight-http-stub",
+            daemon=True,
         )
         self._thread.start()
         return self

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from . import clients, hookspecs
+from . import clients, hookspecs, redaction, reporter
 from .clients import Endpoints
-from .contract import STAGES, ContractInfo
+from .contract import STAGES, ContractInfo, add_phase_markers
 from .fixtures import (  # noqa: F401 - fixtures are found by pytest through this module
     api_urls,
     arctic,
@@ -36,6 +36,7 @@ _sigterm_key = pytest.StashKey[Any]()
 usage_error_key = pytest.StashKey[str]()
 
 WORKERINPUT_KEY = "dataflight"
+USAGE_ERROR_OUTPUT = "dataflight_usage_error"
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -58,6 +59,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="NAME",
         help="apply the suite's named fault to the mock world (repeatable; --target mock only).",
     )
+    group.addoption(
+        "--dataflight-report-s3",
+        dest="dataflight_report_s3",
+        default=None,
+        metavar="S3_URL",
+        help=f"{reporter.REPORT_S3_HELP} Env: {reporter.REPORT_S3_ENV}; ini: dataflight_report_s3.",
+    )
+    parser.addini("dataflight_report_s3", reporter.REPORT_S3_HELP, type="string", default=None)
 
 
 def _is_data_suite(config: pytest.Config) -> bool:
@@ -131,6 +140,9 @@ def _install_env(config: pytest.Config, settings: Settings) -> None:
                 mp.setenv(name, value)
             else:
                 mp.delenv(name, raising=False)
+        # The mock world is a complete AWS environment, region included.
+        mp.setenv("AWS_REGION", settings.region)
+        mp.setenv("AWS_DEFAULT_REGION", settings.region)
         # Mock runs never read a developer's AWS profile or endpoint overrides.
         for name in (
             "AWS_PROFILE",
@@ -156,6 +168,9 @@ def _install_sigterm(config: pytest.Config) -> None:
 
 @pytest.hookimpl(tryfirst=True)  # tryfirst: the report plugin needs settings in its configure
 def pytest_configure(config: pytest.Config) -> None:
+    # First: a usage error raised below must still find the reporter to write its report.
+    reporter.register(config)
+    redaction.register(config)
     config.addinivalue_line(
         "markers",
         "contract(name, *, stage, phases, consumers, severity): a data contract "
@@ -173,8 +188,11 @@ def pytest_configure(config: pytest.Config) -> None:
     if workerinput is not None and WORKERINPUT_KEY in workerinput:
         endpoints = workerinput[WORKERINPUT_KEY]["endpoints"]
         state.endpoints = Endpoints(**endpoints) if endpoints else None
+        state.start_error = workerinput[WORKERINPUT_KEY].get("start_error")
     else:
-        if _is_data_suite(config) or settings.target == "mock":
+        # --collect-only lists contracts without touching any store: no settings needed.
+        listing = bool(config.getoption("collectonly"))
+        if (_is_data_suite(config) or settings.target == "mock") and not listing:
             missing = missing_for_data_suite(settings)
             if missing:
                 raise _usage_error(config, "\n".join(missing))
@@ -202,12 +220,24 @@ def pytest_report_header(config: pytest.Config) -> str | None:
     return settings.header() if settings else None
 
 
+@pytest.hookimpl(tryfirst=True)  # tryfirst: before -m deselects on these markers
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    add_phase_markers(config, items)
+
+
 def pytest_collection_finish(session: pytest.Session) -> None:
     # Contracts declared without a conftest hook still make a data suite.
     config = session.config
+    if config.getoption("collectonly"):
+        return
     if any(ContractInfo.from_item(item) for item in session.items):
         missing = missing_for_data_suite(config.stash[settings_key])
         if missing:
+            workeroutput = getattr(config, "workeroutput", None)
+            if workeroutput is not None:
+                # Only workers collect under xdist: the controller ends the run (see
+                # XdistController.pytest_testnodedown) with the same usage error.
+                workeroutput[USAGE_ERROR_OUTPUT] = "\n".join(missing)
             raise _usage_error(config, "\n".join(missing))
 
 
@@ -220,16 +250,16 @@ def pytest_runtest_makereport(
     if excinfo is not None and clients.is_no_answer(excinfo.value):
         # The store did not answer: the check could not be evaluated. Say so in
         # one line naming the endpoint, and make every later check error at once.
+        exc = excinfo.value
+        message = f"{type(exc).__name__}: {exc}"
         state = item.config.stash.get(state_key, None)
-        message = str(excinfo.value)
-        if state is not None and state.health is not None:
-            if state.health.problem is None:
-                state.health.problem = (
-                    f"S3 endpoint {state.health.endpoint} stopped answering: "
-                    f"{type(excinfo.value).__name__}: {excinfo.value}"
-                )
-            message = state.health.problem
-        report.longrepr = f"{type(excinfo.value).__name__}: {message}"
+        health = state.health if state is not None else None
+        if health is not None and not isinstance(exc, clients.StoreUnreachable):
+            # A raw connection error mid-check: the endpoint stopped answering.
+            if health.problem is None:
+                health.problem = f"S3 endpoint {health.endpoint} stopped answering: {message}"
+            message = f"StoreUnreachable: {health.problem}"
+        report.longrepr = message
         report.user_properties.append(("dataflight_unevaluated", message))
     return report
 
@@ -244,6 +274,8 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     mp = config.stash.get(_env_key, None)
     if mp is not None:
         mp.undo()
+    redaction.unregister(config)
+    reporter.unregister(config)
 
 
 class XdistController:
@@ -259,8 +291,16 @@ class XdistController:
         state: RunState = get_state(config)
         settings = state.settings
         payload: dict[str, Any] = {"settings": settings.to_json()}
-        if state.start_endpoints is not None:
-            ep = state.get_endpoints()
+        ep = None
+        if state.start_endpoints is not None and state.start_error is None:
+            try:
+                ep = state.get_endpoints()
+            except Exception:
+                # As in a serial run, each check that needs the target errors with
+                # the reason (a broken seed, say), instead of an INTERNALERROR here.
+                pass
+        payload["start_error"] = state.start_error
+        if ep is not None:
             payload["endpoints"] = {
                 "bucket": ep.bucket,
                 "region": ep.region,
@@ -272,3 +312,9 @@ class XdistController:
         else:
             payload["endpoints"] = None
         node.workerinput[WORKERINPUT_KEY] = payload
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        message = getattr(node, "workeroutput", {}).get(USAGE_ERROR_OUTPUT)
+        if message:
+            raise _usage_error(node.config, message)

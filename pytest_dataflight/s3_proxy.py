@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "proxy-connection", "upgrade"}
 
@@ -23,6 +23,33 @@ ACCESS_DENIED = (
     b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code>'
     b"<Message>Access Denied (dataflight mock)</Message></Error>"
 )
+
+# ArcticDB's folder for data segments; the others include tindex (indexes),
+# vref/ver (versions), sl (symbol list), lref (locks), cref (library config).
+DATA_SEGMENT = "tdata"
+
+
+def key_type(path: str) -> str:
+    """The ArcticDB key type a request path addresses (``tdata``, ``tindex``, ``vref``, ...),
+    ``list <type>`` for a listing under one, ``other`` for anything else."""
+    parts = urlsplit(path)
+    prefix = parse_qs(parts.query).get("prefix")
+    names = [n for n in unquote(prefix[0] if prefix else parts.path).split("/") if n]
+    # Encoded ArcticDB key names start with "*" ("*sTt*SYM*..."); a symbol may hold "/".
+    first_key = next((i for i, n in enumerate(names) if n.startswith("*")), None)
+    if first_key:
+        folder = names[first_key - 1]
+    elif prefix and names:
+        folder = names[-1]
+    else:
+        return "other"
+    return f"list {folder}" if prefix else folder
+
+
+class _Server(ThreadingHTTPServer):
+    # socketserver's listen backlog is 5: a client opening 16 connections at once
+    # (ArcticDB's IO threads) loses SYNs and waits out a 1 s retransmit.
+    request_queue_size = 128
 
 
 class S3Proxy:
@@ -43,6 +70,8 @@ class S3Proxy:
         self.deny: list[tuple[str, str]] = list(deny)
         self.host = host
         self.counts: Counter[str] = Counter()
+        # "<METHOD> <key type>" -> requests, e.g. "GET tdata" (see key_type).
+        self.key_counts: Counter[str] = Counter()
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -56,9 +85,14 @@ class S3Proxy:
     def total(self) -> int:
         return sum(self.counts.values())
 
+    @property
+    def data_segment_gets(self) -> int:
+        return self.key_counts[f"GET {DATA_SEGMENT}"]
+
     def reset_counts(self) -> None:
         with self._lock:
             self.counts.clear()
+            self.key_counts.clear()
 
     def _denied(self, method: str, path: str) -> bool:
         target = unquote(urlsplit(path).path).lstrip("/")
@@ -69,11 +103,15 @@ class S3Proxy:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body go out in two writes; with Nagle on, the body waits
+            # for the client's delayed ACK, about 40 ms per request.
+            disable_nagle_algorithm = True
 
             def _forward(self) -> None:
                 method = self.command
                 with proxy._lock:
                     proxy.counts[method] += 1
+                    proxy.key_counts[f"{method} {key_type(self.path)}"] += 1
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else None
                 if proxy.latency_s:
@@ -89,9 +127,7 @@ class S3Proxy:
                     conn.request(method, self.path, body=body, headers=headers)
                     answer = conn.getresponse()
                     payload = answer.read()
-                    out = {
-                        k: v for k, v in answer.getheaders() if k.lower() not in _HOP_BY_HOP
-                    }
+                    out = {k: v for k, v in answer.getheaders() if k.lower() not in _HOP_BY_HOP}
                     self._send(answer.status, out, payload)
                 finally:
                     conn.close()
@@ -115,7 +151,7 @@ class S3Proxy:
             def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
                 pass
 
-        server = ThreadingHTTPServer((self.host, 0), Handler)
+        server = _Server((self.host, 0), Handler)
         server.daemon_threads = True
         self._server = server
         self._thread = threading.Thread(

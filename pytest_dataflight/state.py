@@ -20,6 +20,10 @@ from .targets import MockTarget
 from .trading_calendar import TradingCalendar
 
 
+class TargetStartError(RuntimeError):
+    """The target failed to start earlier in this run (on this process or the controller)."""
+
+
 @dataclass
 class RunState:
     """Everything the fixtures share within one process of a run."""
@@ -31,6 +35,9 @@ class RunState:
     # Set when a worker received them from the controller.
     endpoints: Endpoints | None = None
     start_endpoints: Callable[[], Endpoints] | None = None
+    # Why the target failed to start (a broken seed, say): every later caller,
+    # on this process or on an xdist worker, errors with it instead of retrying.
+    start_error: str | None = None
     health: StoreHealth | None = None
     calendar: TradingCalendar = field(default_factory=TradingCalendar)
     _clients: dict[str, Any] = field(default_factory=dict)
@@ -41,11 +48,19 @@ class RunState:
     def get_endpoints(self) -> Endpoints:
         with self._lock:
             if self.endpoints is None:
+                if self.start_error is not None:
+                    raise TargetStartError(
+                        f"the {self.settings.target} target failed to start: {self.start_error}"
+                    )
                 if self.start_endpoints is None:
                     raise pytest.UsageError(
                         "this test needs a data target: add --target mock or --target live"
                     )
-                self.endpoints = self.start_endpoints()
+                try:
+                    self.endpoints = self.start_endpoints()
+                except Exception as exc:
+                    self.start_error = f"{type(exc).__name__}: {exc}"
+                    raise
             return self.endpoints
 
     def _credentials(self) -> dict[str, str]:

@@ -15,7 +15,7 @@ from . import clients
 from .clients import Endpoints
 from .http_stub import HttpStub
 from .moto_server import FAKE_CREDENTIALS, MotoServer
-from .s3_proxy import S3Proxy
+from .s3_proxy_process import ProxyProcess
 from .settings import Settings
 from .trading_calendar import TradingCalendar
 from .world import MockWorld
@@ -77,7 +77,7 @@ class MockTarget:
         self._faults = faults
         self.moto = MotoServer()
         self.http = HttpStub()
-        self.proxy: S3Proxy | None = None
+        self.proxy: ProxyProcess | None = None
         self.endpoints: Endpoints | None = None
         self.timings: dict[str, float] = {}
 
@@ -93,7 +93,11 @@ class MockTarget:
             s3.create_bucket(Bucket=self.bucket)
             arctic_uri = (
                 f"s3://{self.moto.host}:{self.bucket}?port={self.moto.port}"
-                f"&path_prefix={clients.ARCTIC_PATH_PREFIX}&aws_auth=true"
+                f"&path_prefix={clients.ARCTIC_PATH_PREFIX}"
+                # Explicit fake credentials: the mock world must not depend on
+                # (or pick up) whatever AWS credentials the environment holds.
+                f"&access={FAKE_CREDENTIALS['AWS_ACCESS_KEY_ID']}"
+                f"&secret={FAKE_CREDENTIALS['AWS_SECRET_ACCESS_KEY']}"
                 f"&region={self.settings.region}"
             )
             world = MockWorld(
@@ -114,8 +118,9 @@ class MockTarget:
             self.timings["seed_s"] = time.monotonic() - t1
             s3_endpoint = endpoint
             if world.denied:
-                # Only the checks go through the proxy; seeding wrote directly.
-                self.proxy = S3Proxy(endpoint, deny=world.denied).start()
+                # Only the checks go through the proxy; seeding wrote directly. A
+                # process of its own: ArcticDB holds the GIL while it waits for S3.
+                self.proxy = ProxyProcess(endpoint, deny=world.denied).start()
                 s3_endpoint = self.proxy.endpoint
                 arctic_uri = arctic_uri.replace(
                     f"port={self.moto.port}", f"port={self.proxy.endpoint.rsplit(':', 1)[1]}"

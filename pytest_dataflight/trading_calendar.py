@@ -7,18 +7,26 @@ Calendar days are wrong for freshness: a Sunday or holiday redrive is not
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     pass
-
-DateLike = "dt.date | dt.datetime | str | pd.Timestamp"
 
 # exchange_calendars has no rules before this for XNYS that we trust for data
 # freshness; asking earlier is a mistake in the caller, not a session count.
 EARLIEST = dt.date(1990, 1, 1)
 # A run date further ahead than this is a typo (2062 for 2026), not a plan.
 HORIZON_YEARS = 30
+
+
+@functools.lru_cache(maxsize=8)
+def _build(name: str, start: dt.date, end: dt.date) -> Any:
+    # Building XNYS over ~12 years costs ~0.7 s; the mock world and the fixtures
+    # of one process ask for the same range, so build it once.
+    import exchange_calendars as xcals
+
+    return xcals.get_calendar(name, start=start.isoformat(), end=end.isoformat())
 
 
 class CalendarError(ValueError):
@@ -66,13 +74,11 @@ class TradingCalendar:
         lo = min(dates)
         hi = max(max(dates), self._today)
         if self._cal is None or lo < self._start or hi > self._end:  # type: ignore[operator]
-            import exchange_calendars as xcals
-
             start = max(EARLIEST, dt.date(lo.year - 1, 1, 1))
             end = dt.date(hi.year + 1, 12, 31)
             if self._start is not None and self._end is not None:
                 start, end = min(start, self._start), max(end, self._end)
-            self._cal = xcals.get_calendar(self.name, start=start.isoformat(), end=end.isoformat())
+            self._cal = _build(self.name, start, end)
             self._start, self._end = start, end
         return self._cal
 

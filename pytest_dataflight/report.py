@@ -1,0 +1,466 @@
+"""The dataflight report (schema v1) built from plain facts; no pytest import.
+
+The pytest side (``reporter.py``) turns test reports into :class:`TestFacts`
+and :class:`RunFacts`; everything the orchestrator reads is decided here:
+each contract's outcome, ``status``, the blocked consumers, the headline,
+the size budget and the atomic write. Keeping it free of pytest makes every
+rule testable with plain values.
+
+The top level also carries a compatible subset of pytest-json-report's
+format (``created``, ``duration``, ``exitcode``, ``root``, ``environment``,
+``summary``, ``tests``), so tools that read that format keep working.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import tempfile
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .evidence import to_jsonable
+from .report_size import MAX_REPORT_BYTES, cut, dumps, fit_to_size
+
+__all__ = [
+    "MAX_HEADLINE_CHARS",
+    "MAX_REPORT_BYTES",
+    "Collected",
+    "Phase",
+    "RunFacts",
+    "TestFacts",
+    "build_report",
+    "dumps",
+    "schema",
+    "validate",
+    "write_atomic",
+]
+
+SCHEMA_VERSION = 1
+TOOL_NAME = "pytest-dataflight"
+MAX_HEADLINE_CHARS = 1000
+MAX_REASON_CHARS = 2000
+OUTCOMES = ("passed", "failed", "warned", "skipped", "error", "not_run")
+# Outcomes of an error-severity contract after which nobody can vouch for its data.
+BLOCKING = frozenset({"failed", "error", "not_run"})
+INTERRUPTED = "interrupted"
+PHASES = ("setup", "call", "teardown")
+
+Mask = Callable[[str], str]
+
+
+@dataclass
+class Phase:
+    """One of setup/call/teardown of a test, as pytest reported it."""
+
+    when: str
+    outcome: str  # pytest's: passed, failed, skipped
+    category: str  # pytest_report_teststatus's: passed, failed, error, xfailed, warned, ...
+    duration: float = 0.0
+    message: str | None = None
+    crash: dict[str, Any] | None = None
+    longrepr: str | None = None
+
+
+@dataclass
+class TestFacts:
+    """Everything the controller learnt about one test."""
+
+    __test__ = False  # not a test class, whatever pytest's collector thinks of the name
+
+    nodeid: str
+    lineno: int | None = None
+    contract: Mapping[str, Any] | None = None  # ContractInfo.to_json(); None: a plain test
+    phases: dict[str, Phase] = field(default_factory=dict)
+    evidence: Mapping[str, Any] | None = None
+    unevaluated: str | None = None  # the store did not answer: could not be evaluated
+    warned: str | None = None  # a warn contract that did not hold
+
+
+@dataclass(frozen=True)
+class Collected:
+    nodeid: str
+    lineno: int | None
+    contract: Mapping[str, Any] | None
+
+
+@dataclass
+class RunFacts:
+    """The run as a whole: settings, exit code, what was collected and what ran."""
+
+    exit_code: int
+    started_at: float  # epoch seconds
+    duration_s: float
+    run_date: str | None = None
+    target: str | None = None
+    tool_version: str = "0.0.0"
+    root: str = ""
+    environment: Mapping[str, Any] = field(default_factory=dict)
+    collected: list[Collected] = field(default_factory=list)
+    deselected: int = 0
+    tests: list[TestFacts] = field(default_factory=list)  # in run order
+    collection_errors: list[tuple[str, str]] = field(default_factory=list)
+    usage_error: str | None = None
+    internal_error: str | None = None
+    interrupted: str | None = None  # set when a signal or Ctrl-C ended the run
+    stop_reason: str | None = None  # -x / --maxfail / collection errors
+
+
+# --- outcomes ---------------------------------------------------------------
+
+
+def contract_name(nodeid: str, contract: Mapping[str, Any] | None) -> str:
+    if contract and contract.get("contract"):
+        return str(contract["contract"])
+    # A plain test in a data run: named like a contract would be.
+    return nodeid.rsplit("::", 1)[-1].removeprefix("test_")
+
+
+def outcome_of(test: TestFacts, not_run_message: str) -> tuple[str, str | None]:
+    """(outcome, message) of one test from its phases."""
+    if test.warned is not None:
+        return "warned", test.warned
+    if test.unevaluated is not None:
+        return "error", test.unevaluated
+    phases = test.phases
+    # pytest-xdist reports a crashed worker's test with when="???".
+    odd = [p for w, p in phases.items() if w not in PHASES and p.outcome == "failed"]
+    if odd:
+        return "error", odd[0].message
+    setup, call, teardown = (phases.get(w) for w in PHASES)
+    if setup is not None and setup.outcome == "failed":
+        return "error", setup.message
+    if setup is not None and setup.outcome == "skipped":
+        return "skipped", setup.message
+    if call is None:
+        return "not_run", not_run_message
+    if call.outcome == "failed":
+        return "failed", call.message
+    if call.outcome == "skipped":
+        return "skipped", call.message
+    if teardown is not None and teardown.outcome == "failed":
+        return "error", teardown.message
+    return "passed", None
+
+
+def _entry(
+    nodeid: str,
+    contract: Mapping[str, Any] | None,
+    outcome: str,
+    message: str | None,
+    evidence: Mapping[str, Any] | None = None,
+    duration: float = 0.0,
+    name: str | None = None,
+) -> dict[str, Any]:
+    info = contract or {}
+    return {
+        "contract": name or contract_name(nodeid, contract),
+        "nodeid": nodeid,
+        "stage": info.get("stage"),
+        "phases": list(info.get("phases") or []),
+        "outcome": outcome,
+        "severity": str(info.get("severity") or "error"),
+        "consumers": list(info.get("consumers") or []),
+        "message": message,
+        # Re-made JSON-safe here: user_properties may hold anything a suite put there.
+        "evidence": to_jsonable(dict(evidence)) if evidence is not None else None,
+        "duration_s": round(duration, 6),
+    }
+
+
+def _not_run_message(facts: RunFacts) -> str:
+    if facts.interrupted is not None:
+        return INTERRUPTED
+    for reason in (
+        facts.usage_error and "usage error",
+        facts.internal_error and "internal error",
+        facts.stop_reason,
+    ):
+        if reason:
+            return f"not run: {reason}"
+    return "not run"
+
+
+def contract_entries(facts: RunFacts) -> list[dict[str, Any]]:
+    """contracts[]: collection errors, then tests in run order, then those never reached."""
+    # A file that failed to collect: its contracts are unknown, so it stands for them.
+    entries = [
+        _entry(nodeid, None, "error", message, name=nodeid)
+        for nodeid, message in facts.collection_errors
+    ]
+    not_run = _not_run_message(facts)
+    seen: set[str] = set()
+    contracts = {c.nodeid: c.contract for c in facts.collected}
+    for test in facts.tests:
+        seen.add(test.nodeid)
+        outcome, message = outcome_of(test, not_run)
+        duration = sum(p.duration for p in test.phases.values())
+        contract = test.contract if test.contract is not None else contracts.get(test.nodeid)
+        entries.append(_entry(test.nodeid, contract, outcome, message, test.evidence, duration))
+    for item in facts.collected:
+        if item.nodeid not in seen:
+            entries.append(_entry(item.nodeid, item.contract, "not_run", not_run))
+    return entries
+
+
+def consumer_states(entries: Iterable[Mapping[str, Any]]) -> dict[str, str]:
+    """Every declared consumer -> ok | blocked. Warn contracts never block."""
+    declared: set[str] = set()
+    blocked: set[str] = set()
+    for entry in entries:
+        declared.update(entry["consumers"])
+        if entry["severity"] == "error" and entry["outcome"] in BLOCKING:
+            blocked.update(entry["consumers"])
+    return {name: ("blocked" if name in blocked else "ok") for name in sorted(declared)}
+
+
+def status_of(facts: RunFacts, entries: list[dict[str, Any]]) -> tuple[str, str | None]:
+    """(status, reason): reason says why a run as a whole is an error."""
+    decisive = [e for e in entries if e["severity"] == "error"]
+    if facts.usage_error is not None:
+        return "error", f"usage error: {facts.usage_error}"
+    if facts.internal_error is not None or facts.exit_code == 3:
+        return "error", f"internal error: {facts.internal_error or 'see the pytest output'}"
+    if facts.interrupted is not None:
+        return "error", f"interrupted ({facts.interrupted})"
+    if facts.exit_code == 2:
+        return "error", f"stopped: {facts.stop_reason or 'interrupted'}"
+    if facts.exit_code == 4:
+        return "error", "usage error (see the pytest output)"
+    if facts.exit_code == 5 or not (entries or facts.collected):
+        return "error", "no contracts were collected: check the path and the -m/-k selection"
+    if any(e["outcome"] == "failed" for e in decisive):
+        return "failed", None
+    if any(e["outcome"] in BLOCKING for e in decisive):
+        return "error", None
+    if facts.exit_code != 0:
+        # Never let the report say "passed" when the process did not.
+        return "error", f"pytest exited with code {facts.exit_code}"
+    return "passed", None
+
+
+# --- headline ---------------------------------------------------------------
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _first_line(text: str | None, limit: int = 120) -> str:
+    line = next((ln.strip() for ln in (text or "").splitlines() if ln.strip()), "")
+    return line if len(line) <= limit else line[: limit - 3] + "..."
+
+
+def _cut_list(names: list[str], limit: int) -> str:
+    text = ", ".join(names)
+    if len(text) <= limit:
+        return text
+    shown: list[str] = []
+    for i, name in enumerate(names):
+        candidate = ", ".join([*shown, name]) + f" +{len(names) - i - 1} more"
+        if len(candidate) > limit:
+            return ", ".join(shown) + f" +{len(names) - i} more"
+        shown.append(name)
+    return text  # pragma: no cover - the loop always returns
+
+
+def make_headline(
+    facts: RunFacts,
+    status: str,
+    reason: str | None,
+    entries: list[dict[str, Any]],
+    consumers: Mapping[str, str],
+    limit: int = MAX_HEADLINE_CHARS,
+) -> str:
+    """One line for an alarm or a Step Functions ``Cause``.
+
+    Violations are listed in collection order, not run order, so a serial and
+    an ``-n 2`` run of the same data give the same headline.
+    """
+    order = {c.nodeid: i for i, c in enumerate(facts.collected)}
+    decisive = [e for e in entries if e["severity"] == "error"]
+    counts = Counter(e["outcome"] for e in entries)
+    head = (
+        f"dataflight {status.upper()} run-date={facts.run_date or 'unset'} "
+        f"target={facts.target or 'unset'}"
+    )
+    total = len(entries)
+    if status == "passed":
+        clause = f"{counts['passed']} of {total} contracts held"
+        for outcome in ("warned", "skipped"):
+            if counts[outcome]:
+                clause += f", {counts[outcome]} {outcome}"
+    else:
+        parts = []
+        if reason:
+            # Every line of a usage error counts (all missing settings at once).
+            reason_line = _one_line(reason.replace("\n", "; "))
+            parts.append(reason_line if len(reason_line) <= 300 else reason_line[:297] + "...")
+        for outcome, label in (("failed", "failed"), ("error", "could not be evaluated")):
+            n = sum(1 for e in decisive if e["outcome"] == outcome)
+            if n:
+                parts.append(f"{n} of {total} {label}")
+        n_not_run = sum(1 for e in decisive if e["outcome"] == "not_run")
+        if n_not_run:
+            parts.append(f"{n_not_run} not run")
+        clause = "; ".join(parts) or f"{total} contracts"
+    blocked = [name for name, state in consumers.items() if state == "blocked"]
+    tail = f" | blocked: {_cut_list(blocked, 300)}" if blocked else ""
+
+    violations = sorted(
+        (e for e in decisive if e["outcome"] in ("failed", "error")),
+        key=lambda e: (order.get(e["nodeid"], len(order)), e["nodeid"]),
+    )
+    text = f"{head}: {clause}"
+    for i, entry in enumerate(violations):
+        consumers_of = ", ".join(entry["consumers"]) or "no consumers"
+        item = f"{entry['contract']} [{entry['outcome']}] -> {consumers_of}"
+        detail = _first_line(entry["message"], 100)
+        if detail:
+            item += f" ({detail})"
+        sep = " - " if i == 0 else "; "
+        more = f"; +{len(violations) - i - 1} more" if i + 1 < len(violations) else ""
+        if len(_one_line(text + sep + item + more + tail)) > limit:
+            text += f"{sep}+{len(violations) - i} more"
+            break
+        text += sep + item
+    return _one_line(text + tail)[:limit]
+
+
+# --- pytest-json-report compatible part -------------------------------------
+
+
+def _json_report_tests(facts: RunFacts) -> list[dict[str, Any]]:
+    tests = []
+    for test in facts.tests:
+        item: dict[str, Any] = {"nodeid": test.nodeid, "lineno": test.lineno, "outcome": "passed"}
+        for when in (*PHASES, *(w for w in test.phases if w not in PHASES)):
+            phase = test.phases.get(when)
+            if phase is None:
+                continue
+            # pytest-json-report: the test's outcome is its last non-passed stage category.
+            if phase.category not in ("passed", ""):
+                item["outcome"] = phase.category
+            stage: dict[str, Any] = {"duration": round(phase.duration, 6), "outcome": phase.outcome}
+            if phase.crash is not None:
+                stage["crash"] = dict(phase.crash)
+            if phase.longrepr:
+                stage["longrepr"] = phase.longrepr
+            item[when] = stage
+        tests.append(item)
+    return tests
+
+
+def _summary(facts: RunFacts, tests: list[dict[str, Any]]) -> dict[str, int]:
+    summary: dict[str, int] = dict(Counter(t["outcome"] for t in tests))
+    summary["total"] = len(tests)
+    summary["collected"] = len(facts.collected) + facts.deselected
+    if facts.deselected:
+        summary["deselected"] = facts.deselected
+    return summary
+
+
+# --- building ---------------------------------------------------------------
+
+
+def map_strings(value: Any, fn: Mask) -> Any:
+    """``value`` with ``fn`` applied to every string in it (keys included)."""
+    if isinstance(value, str):
+        return fn(value)
+    if isinstance(value, Mapping):
+        return {fn(str(k)): map_strings(v, fn) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [map_strings(v, fn) for v in value]
+    return value
+
+
+def _iso(epoch: float) -> str:
+    return dt.datetime.fromtimestamp(epoch, dt.UTC).isoformat(timespec="milliseconds")
+
+
+def build_report(facts: RunFacts, mask: Mask | None = None) -> dict[str, Any]:
+    """The report for ``facts``: masked, within the size budget, schema-valid."""
+    entries = contract_entries(facts)
+    status, reason = status_of(facts, entries)
+    if mask is not None:
+        entries = map_strings(entries, mask)
+        reason = mask(reason) if reason else reason
+    consumers = consumer_states(entries)
+    tests = _json_report_tests(facts)
+    if mask is not None:
+        tests = map_strings(tests, mask)
+    report: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": TOOL_NAME, "version": facts.tool_version},
+        "run_date": facts.run_date,
+        "target": facts.target,
+        "status": status,
+        "exit_code": int(facts.exit_code),
+        "headline": make_headline(facts, status, reason, entries, consumers),
+        "reason": cut(reason, MAX_REASON_CHARS, Counter()) if reason else None,
+        "consumers": consumers,
+        "blocked_consumers": sorted(c for c, state in consumers.items() if state == "blocked"),
+        "contracts": entries,
+        "failures": [],  # filled by fit_to_size, from the entries it keeps
+        "started_at": _iso(facts.started_at),
+        "duration_s": round(facts.duration_s, 3),
+        "truncation": {},
+        # pytest-json-report's top-level keys.
+        "created": round(facts.started_at + facts.duration_s, 3),
+        "duration": round(facts.duration_s, 3),
+        "exitcode": int(facts.exit_code),
+        "root": facts.root,
+        "environment": dict(facts.environment),
+        "summary": _summary(facts, tests),
+        "tests": tests,
+    }
+    return fit_to_size(report)
+
+
+# --- writing --------------------------------------------------------------------
+
+
+def write_atomic(path: str | os.PathLike[str], data: bytes) -> Path:
+    """Write ``data`` to ``path`` through a temporary file in the same directory.
+
+    ``os.replace`` is atomic on one filesystem: a reader sees the previous
+    report or the new one, never half of either.
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        # mkstemp creates 0600; a report is meant to be read by other tools.
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    return target
+
+
+def schema() -> dict[str, Any]:
+    """The shipped JSON Schema (draft 2020-12) of the report."""
+    text = (Path(__file__).parent / "report.schema.json").read_text(encoding="utf-8")
+    result: dict[str, Any] = json.loads(text)
+    return result
+
+
+def validate(report: Mapping[str, Any]) -> None:
+    """Raise ``jsonschema.ValidationError`` if ``report`` does not match the schema."""
+    import jsonschema
+
+    jsonschema.Draft202012Validator(
+        schema(), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    ).validate(report)
