@@ -14,6 +14,8 @@ import random
 from collections.abc import Sequence
 from typing import Any
 
+from .layout import MACRO_LIBRARY, REFERENCE_SYMBOL
+
 # Bounded batches keep one request's memory and failure radius small.
 BATCH = 500
 
@@ -57,3 +59,15 @@ def sample(symbols: Sequence[str], size: int, seed: str) -> list[str]:
     if size >= len(symbols):
         return sorted(symbols)
     return sorted(random.Random(seed).sample(sorted(symbols), size))
+
+
+def spy_last_row(arctic: Any) -> tuple[dt.date | None, str | None]:
+    """(last row date of macro.SPY, None) or (None, why it could not be read)."""
+    if not arctic.has_library(MACRO_LIBRARY):
+        return None, f"ArcticDB library {MACRO_LIBRARY!r} does not exist"
+    last = last_index_dates(arctic.get_library(MACRO_LIBRARY), [REFERENCE_SYMBOL])[REFERENCE_SYMBOL]
+    if isinstance(last, str):
+        return None, f"{MACRO_LIBRARY}.{REFERENCE_SYMBOL} is {last}"
+    if last is None:
+        return None, f"{MACRO_LIBRARY}.{REFERENCE_SYMBOL} has no rows"
+    return last, None

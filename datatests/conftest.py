@@ -1,0 +1,66 @@
+"""Wires this pipeline's world, faults, APIs and options into pytest-dataflight. Thin on purpose."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+
+import pytest
+
+from pytest_dataflight import MockWorld
+
+from . import faults, mock_world
+from .layout import ALL_SECRETS, APIS
+
+PHASES = {
+    "phase1": "weekly market-data stage (Saturday)",
+    "phase2": "alternative-data stage (after phase1)",
+    "daily": "weekday-morning stage",
+}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.getgroup("dataflight").addoption(
+        "--universe-sample",
+        type=int,
+        default=None,
+        metavar="N",
+        help="universe_fresh checks a deterministic sample of N tickers (seeded by run date) "
+        "instead of all; for very large universes. Env: UNIVERSE_SAMPLE.",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for phase, meaning in PHASES.items():
+        config.addinivalue_line("markers", f"{phase}: {meaning}")
+    # arcticdb's own read path trips a pandas deprecation; not ours to fix, nor news to a user.
+    config.addinivalue_line(
+        "filterwarnings", "ignore:Passing a BlockManagerUnconsolidated:DeprecationWarning"
+    )
+
+
+def pytest_dataflight_seed(world: MockWorld) -> None:
+    mock_world.seed(world)
+
+
+def pytest_dataflight_faults() -> Mapping[str, Callable[[MockWorld], None]]:
+    return faults.FAULTS
+
+
+def pytest_dataflight_apis() -> Mapping[str, str]:
+    return APIS
+
+
+def pytest_dataflight_secret_names() -> list[str]:
+    return list(ALL_SECRETS)
+
+
+@pytest.fixture(scope="session")
+def universe_sample(request: pytest.FixtureRequest) -> int | None:
+    """Sample size for universe_fresh (None: every ticker)."""
+    value = request.config.getoption("--universe-sample")
+    if value is None and os.environ.get("UNIVERSE_SAMPLE"):
+        value = int(os.environ["UNIVERSE_SAMPLE"])
+    if value is not None and value <= 0:
+        raise pytest.UsageError(f"--universe-sample must be a positive number, got {value}")
+    return value

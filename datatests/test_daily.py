@@ -1,0 +1,33 @@
+"""Daily preflight: is yesterday's SPY there before the predictor starts (PIPELINE.md)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from pytest_dataflight import TradingCalendar, contract
+
+from .freshness import spy_last_row
+from .layout import MACRO_LIBRARY, MAX_DAILY_SPY_SESSIONS_BEHIND, PREDICTOR, REFERENCE_SYMBOL
+
+
+@contract(stage="preflight", phases=["daily"], consumers=[PREDICTOR])
+def test_daily_spy_fresh(
+    arctic: Any, run_date: dt.date, trading_calendar: TradingCalendar, evidence: Any
+) -> None:
+    reference = trading_calendar.last_session_on_or_before(run_date)
+    last, problem = spy_last_row(arctic)
+    evidence.update(reference=reference, last_row=last, allowed=MAX_DAILY_SPY_SESSIONS_BEHIND)
+    if problem:
+        pytest.fail(f"{problem}: predictor has no prices for {reference}", pytrace=False)
+    behind = trading_calendar.sessions_behind(last, reference)
+    evidence["sessions_behind"] = behind
+    if behind > MAX_DAILY_SPY_SESSIONS_BEHIND:
+        pytest.fail(
+            f"{MACRO_LIBRARY}.{REFERENCE_SYMBOL} ends {last}, {behind} NYSE sessions behind "
+            f"{reference} (last session on or before run_date {run_date}), at most "
+            f"{MAX_DAILY_SPY_SESSIONS_BEHIND} allowed: predictor refuses stale prices",
+            pytrace=False,
+        )

@@ -1,0 +1,209 @@
+"""Phase 1 postflight: what the weekly market-data step just wrote (PIPELINE.md)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Any
+
+import pytest
+
+from pytest_dataflight import TradingCalendar, contract
+
+from .artifacts import names, read_json, require_mapping
+from .freshness import last_index_dates, sample, spy_last_row
+from .layout import (
+    ALL_READERS,
+    BACKTESTER,
+    CONSTITUENTS_JSON,
+    MACRO_JSON,
+    MACRO_LIBRARY,
+    MAX_TICKER_SESSIONS_BEHIND_SPY,
+    MIN_CONSTITUENTS,
+    MIN_SHORT_INTEREST_OK_RATIO,
+    NOT_STOCKS,
+    POINTER_KEY,
+    PREDICTOR,
+    REFERENCE_SYMBOL,
+    RESEARCH,
+    SHORT_INTEREST_JSON,
+    UNIVERSE_LIBRARY,
+    weekly_key,
+    weekly_prefix,
+)
+
+
+@contract(stage="postflight", phases=["phase1"], consumers=ALL_READERS)
+def test_latest_weekly_pointer(s3: Any, bucket: str, run_date: dt.date, evidence: Any) -> None:
+    pointer = require_mapping(read_json(s3, bucket, POINTER_KEY), POINTER_KEY)
+    expected = {"date": run_date.isoformat(), "s3_prefix": weekly_prefix(run_date)}
+    evidence.update(observed={k: pointer.get(k) for k in expected}, expected=expected)
+    wrong = [
+        f"{field} is {pointer.get(field)!r}, expected {value!r}"
+        for field, value in expected.items()
+        if pointer.get(field) != value
+    ]
+    if wrong:
+        pytest.fail(
+            f"{POINTER_KEY} did not roll forward to run_date {run_date}: {'; '.join(wrong)}; "
+            "research, predictor and backtester would read last week's files",
+            pytrace=False,
+        )
+
+
+@contract(stage="postflight", phases=["phase1"], consumers=[RESEARCH])
+def test_macro_json(s3: Any, bucket: str, run_date: dt.date, evidence: Any) -> None:
+    key = weekly_key(run_date, MACRO_JSON)
+    macro = require_mapping(read_json(s3, bucket, key), key)
+    rate = macro.get("fed_funds_rate")
+    evidence["fed_funds_rate"] = rate
+    evidence["null_fields"] = sorted(k for k, v in macro.items() if v is None)
+    finite = isinstance(rate, int | float) and not isinstance(rate, bool) and math.isfinite(rate)
+    if not finite:
+        pytest.fail(
+            f"{key}: fed_funds_rate is {rate!r}, expected a finite number; "
+            "research cannot build its macro regime without it",
+            pytrace=False,
+        )
+
+
+@contract(stage="postflight", phases=["phase1"], consumers=[RESEARCH])
+def test_constituents_json(s3: Any, bucket: str, run_date: dt.date, evidence: Any) -> None:
+    key = weekly_key(run_date, CONSTITUENTS_JSON)
+    doc = require_mapping(read_json(s3, bucket, key), key)
+    tickers = doc.get("tickers")
+    if not isinstance(tickers, list):
+        pytest.fail(f"{key}: 'tickers' is {type(tickers).__name__}, expected a list", pytrace=False)
+    distinct = sorted({t for t in tickers if isinstance(t, str) and t})
+    duplicates = len(tickers) - len(set(tickers)) if all(isinstance(t, str) for t in tickers) else 0
+    sector_map = doc.get("sector_map")
+    evidence.update(
+        listed=len(tickers),
+        distinct=len(distinct),
+        duplicates=duplicates,
+        minimum=MIN_CONSTITUENTS,
+        sector_map_type=type(sector_map).__name__,
+    )
+    problems = []
+    if len(distinct) < MIN_CONSTITUENTS:
+        dup = f" ({len(tickers)} listed, {duplicates} duplicates)" if duplicates else ""
+        problems.append(
+            f"{len(distinct)} distinct tickers{dup}, expected at least {MIN_CONSTITUENTS}"
+        )
+    if not isinstance(sector_map, dict):
+        problems.append(f"sector_map is {type(sector_map).__name__}, expected an object")
+    else:
+        uncovered = [t for t in distinct if not sector_map.get(t)]
+        evidence["without_sector"] = uncovered
+        if uncovered:
+            problems.append(
+                f"sector_map has no sector for {len(uncovered)} of {len(distinct)} tickers: "
+                f"{names(uncovered)}"
+            )
+    if problems:
+        pytest.fail(
+            f"{key}: {'; '.join(problems)}; research refuses a partial universe", pytrace=False
+        )
+
+
+@contract(stage="postflight", phases=["phase1"], consumers=[RESEARCH])
+def test_short_interest_json(s3: Any, bucket: str, run_date: dt.date, evidence: Any) -> None:
+    key = weekly_key(run_date, SHORT_INTEREST_JSON)
+    doc = require_mapping(
+        read_json(s3, bucket, key, optional=True, why=" (short interest may be disabled)"), key
+    )
+    data, count, ok = doc.get("data"), doc.get("ticker_count"), doc.get("ok_count")
+    evidence.update(ticker_count=count, ok_count=ok, data_type=type(data).__name__)
+    problems = []
+    if not isinstance(data, dict):
+        problems.append(f"'data' is {type(data).__name__}, expected an object")
+    if not isinstance(count, int) or isinstance(count, bool) or count <= 0:
+        problems.append(f"ticker_count is {count!r}, expected a positive integer")
+    elif not isinstance(ok, int | float) or isinstance(ok, bool):
+        problems.append(f"ok_count is {ok!r}, expected a number")
+    else:
+        ratio = ok / count
+        evidence["ok_ratio"] = round(ratio, 4)
+        if ratio < MIN_SHORT_INTEREST_OK_RATIO:
+            problems.append(
+                f"ok_count/ticker_count is {ok}/{count} = {ratio:.2f}, "
+                f"expected at least {MIN_SHORT_INTEREST_OK_RATIO}"
+            )
+    if problems:
+        pytest.fail(f"{key}: {'; '.join(problems)}; research would rank on gaps", pytrace=False)
+
+
+@contract(stage="postflight", phases=["phase1"], consumers=[PREDICTOR])
+def test_macro_spy_fresh(
+    arctic: Any, run_date: dt.date, trading_calendar: TradingCalendar, evidence: Any
+) -> None:
+    expected = trading_calendar.last_session_on_or_before(run_date)
+    last, problem = spy_last_row(arctic)
+    evidence.update(run_date=run_date, expected_last_row=expected, last_row=last)
+    if problem:
+        pytest.fail(
+            f"{problem}; expected rows through {expected} (last NYSE session on or before "
+            f"run_date {run_date}): predictor cannot price without SPY",
+            pytrace=False,
+        )
+    behind = trading_calendar.sessions_behind(last, expected)
+    evidence["sessions_behind"] = behind
+    if behind > 0:
+        plural = "session" if behind == 1 else "sessions"
+        pytest.fail(
+            f"{MACRO_LIBRARY}.{REFERENCE_SYMBOL} ends {last}, {behind} NYSE {plural} behind "
+            f"{expected} (last session on or before run_date {run_date}): "
+            "predictor refuses stale prices",
+            pytrace=False,
+        )
+
+
+@contract(stage="postflight", phases=["phase1"], consumers=[RESEARCH, PREDICTOR, BACKTESTER])
+def test_universe_fresh(
+    arctic: Any,
+    arctic_library: Any,
+    run_date: dt.date,
+    trading_calendar: TradingCalendar,
+    evidence: Any,
+    universe_sample: int | None,
+) -> None:
+    library = arctic_library(UNIVERSE_LIBRARY)
+    spy_last, spy_problem = spy_last_row(arctic)
+    if spy_last is not None:
+        reference, basis = spy_last, f"{MACRO_LIBRARY}.{REFERENCE_SYMBOL}'s last row"
+    else:
+        reference = trading_calendar.last_session_on_or_before(run_date)
+        basis = f"last session on or before run_date ({spy_problem})"
+    stocks = sorted(s for s in library.list_symbols() if s not in NOT_STOCKS)
+    checked = sample(stocks, universe_sample, run_date.isoformat()) if universe_sample else stocks
+    evidence.update(reference=reference, reference_basis=basis, stocks=len(stocks))
+    evidence["checked"] = len(checked)
+    if not stocks:
+        pytest.fail(
+            f"{UNIVERSE_LIBRARY} holds no stock symbols (only {sorted(NOT_STOCKS)} are ignored): "
+            "research, predictor and backtester have nothing to read",
+            pytrace=False,
+        )
+    stale: list[str] = []
+    detail: dict[str, str] = {}
+    for symbol, last in last_index_dates(library, checked).items():
+        if isinstance(last, str) or last is None:
+            stale.append(symbol)
+            detail[symbol] = last or "no rows"
+            continue
+        behind = trading_calendar.sessions_behind(last, reference)
+        if behind > MAX_TICKER_SESSIONS_BEHIND_SPY:
+            stale.append(symbol)
+            detail[symbol] = f"ends {last}, {behind} sessions behind"
+    evidence["stale_count"] = len(stale)
+    evidence["stale_tickers"] = stale
+    evidence["stale_detail"] = dict(list(detail.items())[:50])
+    if stale:
+        shown = "; ".join(f"{s} {detail[s]}" for s in stale[:5])
+        more = f" and {len(stale) - 5} more" if len(stale) > 5 else ""
+        pytest.fail(
+            f"{len(stale)} of {len(checked)} universe tickers are more than "
+            f"{MAX_TICKER_SESSIONS_BEHIND_SPY} NYSE sessions behind {reference} ({basis}): "
+            f"{shown}{more}; research, predictor and backtester would use stale prices",
+            pytrace=False,
+        )

@@ -1,0 +1,53 @@
+"""Phase 2 postflight: the alternative-data manifest (PIPELINE.md)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from pytest_dataflight import contract
+
+from .artifacts import read_json, require_mapping
+from .layout import ALTERNATIVE_MANIFEST, RESEARCH, weekly_key
+
+
+def _ratio(value: Any) -> float | None:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    return None
+
+
+@contract(stage="postflight", phases=["phase2"], consumers=[RESEARCH])
+def test_alternative_manifest(s3: Any, bucket: str, run_date: dt.date, evidence: Any) -> None:
+    key = weekly_key(run_date, ALTERNATIVE_MANIFEST)
+    manifest = require_mapping(
+        read_json(s3, bucket, key, optional=True, why=" (phase 2 has not written it)"), key
+    )
+    requested = manifest.get("tickers_requested")
+    ratios, floors = manifest.get("source_ok_ratios"), manifest.get("source_min_ok_ratios")
+    evidence.update(tickers_requested=requested, source_ok_ratios=ratios, floors=floors)
+    problems = []
+    if not isinstance(requested, int) or isinstance(requested, bool) or requested <= 0:
+        problems.append(f"tickers_requested is {requested!r}, expected a positive integer")
+    for field, value in (("source_ok_ratios", ratios), ("source_min_ok_ratios", floors)):
+        if not isinstance(value, dict) or not value:
+            problems.append(f"{field} is {value!r}, expected a non-empty object")
+    if isinstance(ratios, dict) and isinstance(floors, dict):
+        breached = []
+        for source in sorted(set(floors) | set(ratios)):
+            ok, floor = _ratio(ratios.get(source)), _ratio(floors.get(source))
+            if floor is None:
+                continue  # a source with no floor cannot be breached
+            if ok is None or ok < floor:
+                shown = "missing" if ok is None else f"{ok:.2f}"
+                breached.append(f"{source} {shown} < {floor:.2f}")
+        evidence["breached"] = breached
+        if breached:
+            problems.append(f"{len(breached)} sources below their floor: {', '.join(breached)}")
+    if problems:
+        pytest.fail(
+            f"{key}: {'; '.join(problems)}; research would publish on incomplete alternative data",
+            pytrace=False,
+        )

@@ -1,0 +1,192 @@
+"""Preflight: the producer's own dependencies, checked before it starts (PIPELINE.md)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+import warnings
+from typing import Any
+
+import pytest
+
+from pytest_dataflight import ContractInfo, contract
+
+from . import api_probe
+from .layout import (
+    APIS,
+    FMP_PATH,
+    FRED_PATH,
+    PHASE_SECRETS,
+    POLYGON_PATH,
+    PREFLIGHT_PREFIX,
+    PRODUCER,
+    REQUIRED_LIBRARIES,
+)
+
+
+class PreflightWarning(UserWarning):
+    """Something worth a look that does not stop the producer."""
+
+
+def _selected_phases(session: pytest.Session, own: list[str]) -> list[str]:
+    """Phases of the contracts selected for this run (by -m, -k, ...), among ``own``.
+
+    Read from what was selected rather than by parsing -m, so any way of
+    selecting works.
+    """
+    selected = set()
+    for item in session.items:
+        info = ContractInfo.from_item(item)
+        if info is not None:
+            selected.update(info.phases)
+    phases = [p for p in own if p in selected]
+    return phases or own
+
+
+@contract(stage="preflight", phases=["phase1", "phase2"], consumers=[PRODUCER])
+def test_secrets_present(request: pytest.FixtureRequest, secret: Any, evidence: Any) -> None:
+    phases = _selected_phases(request.session, list(PHASE_SECRETS))
+    needed = [name for phase in phases for name in PHASE_SECRETS[phase]]
+    missing = [name for name in needed if secret(name) is None]
+    if not os.environ.get("AWS_REGION"):
+        missing.insert(0, "AWS_REGION")
+    evidence.update(phases=phases, checked=["AWS_REGION", *needed], missing=missing)
+    if missing:
+        pytest.fail(
+            f"missing for {', '.join(phases)}: {', '.join(missing)} "
+            "(looked in SSM Parameter Store under the configured prefix, then the environment); "
+            "the producer would fail mid-run",
+            pytrace=False,
+        )
+
+
+@contract(stage="preflight", phases=["phase1", "phase2", "daily"], consumers=[PRODUCER])
+def test_s3_bucket_reachable(s3: Any, bucket: str, evidence: Any) -> None:
+    from botocore.exceptions import ClientError
+
+    try:
+        s3.head_bucket(Bucket=bucket)
+    except ClientError as exc:
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        code = exc.response.get("Error", {}).get("Code")
+        evidence.update(status=status, code=code)
+        meaning = {403: "access denied", 404: "no such bucket"}.get(status or 0, "refused")
+        pytest.fail(
+            f"HEAD bucket {bucket!r} answered {status} {code} ({meaning}): "
+            "the producer cannot read or write its bucket",
+            pytrace=False,
+        )
+    evidence["status"] = 200
+
+
+@contract(stage="preflight", phases=["phase1"], consumers=[PRODUCER])
+def test_s3_writable(s3: Any, bucket: str, evidence: Any) -> None:
+    from botocore.exceptions import ClientError
+
+    key = f"{PREFLIGHT_PREFIX}write-probe-{uuid.uuid4().hex}"
+    evidence["key"] = key
+    try:
+        s3.put_object(Bucket=bucket, Key=key, Body=b"dataflight write probe")
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code")
+        evidence["put"] = code
+        pytest.fail(
+            f"PUT s3://{bucket}/{key} refused ({code}): the producer cannot write its outputs",
+            pytrace=False,
+        )
+    evidence["put"] = "ok"
+    try:
+        s3.delete_object(Bucket=bucket, Key=key)
+        evidence["delete"] = "ok"
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code")
+        evidence["delete"] = code
+        # The write worked, which is what the producer needs; a leftover sentinel is untidy.
+        warnings.warn(
+            PreflightWarning(f"DELETE s3://{bucket}/{key} refused ({code}): sentinel left behind"),
+            stacklevel=1,
+        )
+
+
+@contract(stage="preflight", phases=["phase1", "daily"], consumers=[PRODUCER])
+def test_arcticdb_libraries_present(arctic: Any, evidence: Any) -> None:
+    present = sorted(arctic.list_libraries())
+    missing = [lib for lib in REQUIRED_LIBRARIES if lib not in present]
+    evidence.update(present=present, required=REQUIRED_LIBRARIES, missing=missing)
+    if missing:
+        pytest.fail(
+            f"ArcticDB libraries missing: {', '.join(missing)} (present: "
+            f"{', '.join(present) or 'none'}); the producer would write into a fresh, empty store",
+            pytrace=False,
+        )
+
+
+@contract(stage="preflight", phases=["phase1"], consumers=[PRODUCER])
+def test_fred_reachable(http: Any, api_urls: dict[str, str], secret: Any, evidence: Any) -> None:
+    key = api_probe.require_key(secret, "FRED_API_KEY", "FRED")
+    response = api_probe.get(
+        http,
+        "FRED",
+        api_urls.get("fred", APIS["fred"]) + FRED_PATH,
+        {"series_id": "DFF", "api_key": key, "file_type": "json", "sort_order": "desc", "limit": 1},
+        evidence,
+    )
+    if response.status_code == 200:
+        return
+    if response.status_code == 400 and "api_key" in response.text.lower():
+        api_probe.fail_status("FRED", response, "the API key is refused")
+    if response.status_code >= 500:
+        api_probe.fail_status("FRED", response, "outage")
+    api_probe.fail_status("FRED", response, "unexpected answer, expected 200")
+
+
+@contract(stage="preflight", phases=["phase1"], consumers=[PRODUCER])
+def test_polygon_reachable(http: Any, api_urls: dict[str, str], secret: Any, evidence: Any) -> None:
+    key = api_probe.require_key(secret, "POLYGON_API_KEY", "polygon.io")
+    response = api_probe.get(
+        http,
+        "polygon.io",
+        api_urls.get("polygon", APIS["polygon"]) + POLYGON_PATH,
+        {"apiKey": key},
+        evidence,
+    )
+    if response.status_code == 200:
+        return
+    if response.status_code in (401, 403):
+        api_probe.fail_status("polygon.io", response, "the API key is refused")
+    if response.status_code >= 500:
+        api_probe.fail_status("polygon.io", response, "outage")
+    api_probe.fail_status("polygon.io", response, "unexpected answer, expected 200")
+
+
+@contract(stage="preflight", phases=["phase2"], consumers=[PRODUCER])
+def test_fmp_stable_reachable(
+    http: Any, api_urls: dict[str, str], secret: Any, evidence: Any
+) -> None:
+    key = api_probe.require_key(secret, "FMP_API_KEY", "FMP")
+    response = api_probe.get(
+        http,
+        "FMP /stable",
+        api_urls.get("fmp", APIS["fmp"]) + FMP_PATH,
+        {"symbol": "AAPL", "apikey": key},
+        evidence,
+    )
+    if response.status_code == 402:
+        api_probe.fail_status("FMP /stable", response, "the plan does not cover this endpoint")
+    if response.status_code in (401, 403):
+        api_probe.fail_status("FMP /stable", response, "the API key is refused")
+    if response.status_code >= 500:
+        api_probe.fail_status("FMP /stable", response, "outage")
+    if response.status_code != 200:
+        api_probe.fail_status("FMP /stable", response, "unexpected answer, expected 200")
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    evidence["items"] = len(body) if isinstance(body, list) else None
+    if not isinstance(body, list) or not body:
+        pytest.fail(
+            f"FMP /stable answered 200 with {api_probe.body_excerpt(response)!r}, expected a "
+            "non-empty list: key-metrics data would be empty",
+            pytrace=False,
+        )

@@ -1,0 +1,59 @@
+"""Every contract passes on the healthy world and fails on the fault it exists for, alone.
+
+Given the mock world seeded for a run date, when the suite runs with one
+named fault applied, then exactly the contracts that fault declares (in
+datatests/faults.py BREAKS) fail, error or skip, and every other passes.
+"""
+
+from __future__ import annotations
+
+import pytest
+from datatests_helpers import CONTRACTS, describe, expect_only, run_datatests
+
+from datatests.faults import BREAKS
+
+pytestmark = pytest.mark.slow
+
+
+def test_healthy_world_passes_every_contract(pytester: pytest.Pytester) -> None:
+    result, observed = run_datatests(pytester, "2026-04-18")
+    assert expect_only(observed, {}) == [], describe(result)
+    assert sorted(observed) == sorted(CONTRACTS)
+    assert result.ret == pytest.ExitCode.OK
+
+
+def test_every_contract_has_a_fault_that_fails_it() -> None:
+    failed_by_some_fault = {
+        c for breaks in BREAKS.values() for c, o in breaks.items() if o == "failed"
+    }
+    assert sorted(set(CONTRACTS) - failed_by_some_fault) == []
+
+
+# What the message must say, for a few faults: observed vs expected and who breaks.
+MESSAGES = {
+    "spy_one_session_behind": "macro.SPY ends 2026-04-16, 1 NYSE session behind 2026-04-17 "
+    "(last session on or before run_date 2026-04-18): predictor refuses stale prices",
+    "pointer_not_rolled": "date is '2026-04-11', expected '2026-04-18'",
+    "constituents_799": "799 distinct tickers, expected at least 800",
+    "constituents_duplicate": "799 distinct tickers (800 listed, 1 duplicates)",
+    "one_stale_ticker": "1 of 12 universe tickers are more than 2 NYSE sessions behind",
+    "alternative_source_breached": "news 0.79 < 0.80, options_flow 0.42 < 0.80",
+    "short_interest_absent": "is absent (short interest may be disabled)",
+    "alternative_manifest_absent": "is absent (phase 2 has not written it)",
+    "fmp_payment_required": "FMP /stable answered 402 (the plan does not cover this endpoint)",
+    "fred_hangs": "FRED did not answer in time",
+    "bucket_missing": "answered 404",
+    "preflight_not_writable": "refused (AccessDenied)",
+}
+
+
+@pytest.mark.parametrize("fault", sorted(BREAKS))
+def test_fault_breaks_exactly_its_contracts(pytester: pytest.Pytester, fault: str) -> None:
+    result, observed = run_datatests(pytester, "2026-04-18", faults=[fault])
+    assert expect_only(observed, BREAKS[fault]) == [], describe(result)
+    if fault in MESSAGES:
+        assert MESSAGES[fault] in describe(result)
+    if any(o in ("failed", "error") for o in BREAKS[fault].values()):
+        assert result.ret == pytest.ExitCode.TESTS_FAILED
+    else:
+        assert result.ret == pytest.ExitCode.OK

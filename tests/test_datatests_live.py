@@ -1,0 +1,179 @@
+"""datatests as a black box on the live target: any S3-compatible endpoint and HTTP stub.
+
+Given an independently built copy of the layout on a moto_server (S3 + SSM)
+and a loopback HTTP stub, reached only through DESIGN.md's endpoint
+variables, when the suite runs with --target live, then it passes on the
+healthy copy and names exactly the violated contract for faults it has
+never seen (none of them is in datatests/faults.py).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import boto3
+import live_world
+import pytest
+from datatests_helpers import DATATESTS, REPO, describe, expect_only, outcomes
+
+from pytest_dataflight.clients import open_arctic
+from pytest_dataflight.http_stub import HttpStub
+from pytest_dataflight.moto_server import MotoServer
+
+pytestmark = pytest.mark.slow
+BUCKET = "blackbox-pipeline"
+
+
+@pytest.fixture(scope="module")
+def world() -> Iterator[dict[str, Any]]:
+    creds = {"aws_access_key_id": "bb-key", "aws_secret_access_key": "bb-secret"}
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("AWS_EC2_METADATA_DISABLED", "true")
+        server = MotoServer().start()
+        stub = HttpStub().start()
+        try:
+            s3 = boto3.client("s3", endpoint_url=server.endpoint, region_name="eu-west-1", **creds)
+            ssm = boto3.client(
+                "ssm", endpoint_url=server.endpoint, region_name="eu-west-1", **creds
+            )
+            s3.create_bucket(
+                Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
+            )
+            arctic = open_arctic(
+                f"s3://127.0.0.1:{BUCKET}?port={server.port}&path_prefix=arcticdb"
+                f"&access=bb-key&secret=bb-secret&region=eu-west-1"
+            )
+            live_world.build(s3, ssm, arctic, BUCKET)
+            live_world.http_routes(stub)
+            yield {"server": server, "stub": stub, "s3": s3, "arctic": arctic}
+        finally:
+            stub.stop()
+            server.stop()
+
+
+def run_live(pytester: pytest.Pytester, world: dict[str, Any], monkeypatch: Any) -> Any:
+    server, stub = world["server"], world["stub"]
+    for name, value in {
+        "AWS_ENDPOINT_URL": server.endpoint,
+        "AWS_ACCESS_KEY_ID": "bb-key",
+        "AWS_SECRET_ACCESS_KEY": "bb-secret",
+        "AWS_REGION": "eu-west-1",
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "DATAFLIGHT_BUCKET": BUCKET,
+        "DATAFLIGHT_SSM_PREFIX": live_world.SSM_PREFIX,
+        "FRED_API_URL": stub.base_url("fred"),
+        "POLYGON_API_URL": stub.base_url("polygon"),
+        "FMP_API_URL": stub.base_url("fmp"),
+    }.items():
+        monkeypatch.setenv(name, value)
+    for name in live_world.SECRETS:
+        monkeypatch.delenv(name, raising=False)  # from SSM only
+    result = pytester.runpytest(
+        str(DATATESTS),
+        "--rootdir",
+        str(REPO),
+        "-p",
+        "no:cacheprovider",
+        "--run-date",
+        live_world.RUN_DATE.isoformat(),
+        "--target",
+        "live",
+        "--dataflight-report",
+        str(pytester.path / "report.json"),
+    )
+    return result, outcomes(result)
+
+
+def test_healthy_copy_passes(pytester: pytest.Pytester, world: Any, monkeypatch: Any) -> None:
+    result, observed = run_live(pytester, world, monkeypatch)
+    assert expect_only(observed, {}) == [], describe(result)
+    assert result.ret == pytest.ExitCode.OK
+
+
+def _edit_json(key: str, change: Callable[[Any], Any]) -> Callable[[dict[str, Any]], Any]:
+    def apply(world: dict[str, Any]) -> Callable[[], None]:
+        s3 = world["s3"]
+        original = s3.get_object(Bucket=BUCKET, Key=key)["Body"].read()
+        changed = change(json.loads(original))
+        s3.put_object(Bucket=BUCKET, Key=key, Body=json.dumps(changed).encode())
+        return lambda: s3.put_object(Bucket=BUCKET, Key=key, Body=original)
+
+    return apply
+
+
+def _pointer_prefix_wrong(doc: Any) -> Any:
+    return {**doc, "s3_prefix": "market_data/weekly/latest/"}
+
+
+def _rate_as_text(doc: Any) -> Any:
+    return {**doc, "fed_funds_rate": "4.08"}
+
+
+def _tickers_as_object(doc: Any) -> Any:
+    return {**doc, "tickers": {t: 1 for t in doc["tickers"]}}
+
+
+def _no_tickers_counted(doc: Any) -> Any:
+    return {**doc, "ticker_count": 0}
+
+
+def _floor_without_ratio(doc: Any) -> Any:
+    return {**doc, "source_min_ok_ratios": {**doc["source_min_ok_ratios"], "options_flow": 0.5}}
+
+
+def _empty_stock(world: dict[str, Any]) -> Callable[[], None]:
+    lib = world["arctic"].get_library("universe")
+    original = lib.read("KO").data
+    lib.write("KO", original.iloc[:0])
+    return lambda: lib.write("KO", original)
+
+
+def _stub_route(api: str, path: str, **answer: Any) -> Callable[[dict[str, Any]], Any]:
+    def apply(world: dict[str, Any]) -> Callable[[], None]:
+        world["stub"].route(api, path, **answer)
+        return lambda: live_world.http_routes(world["stub"])
+
+    return apply
+
+
+P = live_world.PREFIX
+UNSEEN = {
+    "pointer_prefix_wrong": (
+        _edit_json("market_data/latest_weekly.json", _pointer_prefix_wrong),
+        "latest_weekly_pointer",
+    ),
+    "fed_funds_as_text": (_edit_json(P + "macro.json", _rate_as_text), "macro_json"),
+    "tickers_as_object": (
+        _edit_json(P + "constituents.json", _tickers_as_object),
+        "constituents_json",
+    ),
+    "short_interest_zero_count": (
+        _edit_json(P + "short_interest.json", _no_tickers_counted),
+        "short_interest_json",
+    ),
+    "floor_without_ratio": (
+        _edit_json(P + "alternative/manifest.json", _floor_without_ratio),
+        "alternative_manifest",
+    ),
+    "stock_with_no_rows": (_empty_stock, "universe_fresh"),
+    "polygon_forbidden": (
+        _stub_route("polygon", "/v3/reference/tickers/AAPL", status=403, body={"status": "NO"}),
+        "polygon_reachable",
+    ),
+}
+
+
+@pytest.mark.parametrize("fault", sorted(UNSEEN))
+def test_unseen_fault_names_exactly_its_contract(
+    pytester: pytest.Pytester, world: Any, monkeypatch: Any, fault: str
+) -> None:
+    apply, contract = UNSEEN[fault]
+    undo = apply(world)
+    try:
+        result, observed = run_live(pytester, world, monkeypatch)
+    finally:
+        undo()
+    assert expect_only(observed, {contract: "failed"}) == [], describe(result)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
