@@ -10,9 +10,11 @@ from __future__ import annotations
 import json
 import threading
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import urlsplit
+
+from .loopback import ThreadedHTTPServer
 
 # A "hanging" route holds the connection at most this long, so a stub can
 # never keep a test run alive by itself.
@@ -42,14 +44,13 @@ class HttpStub:
         self.host = host
         self._routes: dict[tuple[str, str], Route] = {}
         self._release = threading.Event()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._server: ThreadedHTTPServer | None = None
         self.requests: list[str] = []
 
     @property
     def port(self) -> int:
         assert self._server is not None, "stub not started"
-        return int(self._server.server_address[1])
+        return self._server.port
 
     def base_url(self, api: str) -> str:
         return f"http://{self.host}:{self.port}/{api}"
@@ -90,25 +91,11 @@ class HttpStub:
             def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
                 pass  # quiet: the terminal belongs to pytest
 
-        server = ThreadingHTTPServer((self.host, 0), Handler)
-        server.daemon_threads = True
-        self._server = server
-        # A short poll: shutdown() waits for it, at every end of a mock run.
-        self._thread = threading.Thread(
-            target=server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="dataflight-http-stub",
-            daemon=True,
-        )
-        self._thread.start()
+        self._server = ThreadedHTTPServer(Handler, "dataflight-http-stub", self.host)
         return self
 
     def stop(self) -> None:
         self._release.set()
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+            self._server.stop()
             self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None

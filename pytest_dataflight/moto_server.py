@@ -18,6 +18,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from .loopback import stop_process
+
 FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "dataflight-mock-key",
     "AWS_SECRET_ACCESS_KEY": "dataflight-mock-secret",
@@ -111,16 +113,8 @@ class MotoServer:
 
     def stop(self, timeout: float = 5.0) -> None:
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(process.pid, signal.SIGKILL)
-            process.wait(timeout=timeout)
+        if process is not None:
+            stop_process(process, timeout)
 
     def __enter__(self) -> MotoServer:
         return self.start()

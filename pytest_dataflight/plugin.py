@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 from collections.abc import Callable, Generator, Mapping
@@ -300,17 +301,7 @@ class XdistController:
                 # the reason (a broken seed, say), instead of an INTERNALERROR here.
                 pass
         payload["start_error"] = state.start_error
-        if ep is not None:
-            payload["endpoints"] = {
-                "bucket": ep.bucket,
-                "region": ep.region,
-                "s3_endpoint": ep.s3_endpoint,
-                "ssm_endpoint": ep.ssm_endpoint,
-                "arctic_uri": ep.arctic_uri,
-                "api_urls": dict(ep.api_urls),
-            }
-        else:
-            payload["endpoints"] = None
+        payload["endpoints"] = dataclasses.asdict(ep) if ep is not None else None
         node.workerinput[WORKERINPUT_KEY] = payload
 
     @pytest.hookimpl(optionalhook=True)

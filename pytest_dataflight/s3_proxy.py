@@ -13,9 +13,11 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
+
+from .loopback import ThreadedHTTPServer
 
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "proxy-connection", "upgrade"}
 
@@ -46,12 +48,6 @@ def key_type(path: str) -> str:
     return f"list {folder}" if prefix else folder
 
 
-class _Server(ThreadingHTTPServer):
-    # socketserver's listen backlog is 5: a client opening 16 connections at once
-    # (ArcticDB's IO threads) loses SYNs and waits out a 1 s retransmit.
-    request_queue_size = 128
-
-
 class S3Proxy:
     """Forward every request to ``upstream``; deny, delay and count on the way."""
 
@@ -73,13 +69,12 @@ class S3Proxy:
         # "<METHOD> <key type>" -> requests, e.g. "GET tdata" (see key_type).
         self.key_counts: Counter[str] = Counter()
         self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._server: ThreadedHTTPServer | None = None
 
     @property
     def endpoint(self) -> str:
         assert self._server is not None, "proxy not started"
-        return f"http://{self.host}:{self._server.server_address[1]}"
+        return f"http://{self.host}:{self._server.port}"
 
     @property
     def total(self) -> int:
@@ -151,20 +146,10 @@ class S3Proxy:
             def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
                 pass
 
-        server = _Server((self.host, 0), Handler)
-        server.daemon_threads = True
-        self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever, name="dataflight-s3-proxy", daemon=True
-        )
-        self._thread.start()
+        self._server = ThreadedHTTPServer(Handler, "dataflight-s3-proxy", self.host)
         return self
 
     def stop(self) -> None:
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+            self._server.stop()
             self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None

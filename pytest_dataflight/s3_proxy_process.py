@@ -20,13 +20,12 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import signal
 import subprocess
 import sys
 from collections.abc import Iterable
 from typing import Any
 
+from .loopback import stop_process
 from .moto_server import _die_with_parent
 from .s3_proxy import S3Proxy
 
@@ -124,17 +123,13 @@ class ProxyProcess:
         process, self.process = self.process, None
         if process is None:
             return
-        if process.poll() is None:
-            with contextlib.suppress(OSError, ValueError):
-                assert process.stdin is not None
-                process.stdin.write("stop\n")
-                process.stdin.close()
-            try:
-                process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(process.pid, signal.SIGKILL)
-                process.wait(timeout=timeout)
+
+        def say_stop() -> None:
+            assert process.stdin is not None
+            process.stdin.write("stop\n")
+            process.stdin.close()
+
+        stop_process(process, timeout, ask=say_stop)
         for stream in (process.stdin, process.stdout):
             with contextlib.suppress(Exception):
                 if stream is not None:

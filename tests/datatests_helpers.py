@@ -68,23 +68,22 @@ def outcomes(result: pytest.RunResult) -> dict[str, str]:
     return seen
 
 
+def runpytest_datatests(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
+    """Run the repository's datatests/ in-process, rooted at the repository."""
+    return pytester.runpytest(
+        str(DATATESTS), "--rootdir", str(REPO), "-p", "no:cacheprovider", *args
+    )
+
+
 def run_datatests(
     pytester: pytest.Pytester, run_date: str, *args: str, faults: Sequence[str] = ()
 ) -> tuple[pytest.RunResult, dict[str, str]]:
-    fault_args = [a for f in faults for a in ("--mock-fault", f)]
-    result = pytester.runpytest(
-        str(DATATESTS),
-        "--rootdir",
-        str(REPO),
-        "-p",
-        "no:cacheprovider",
-        "--run-date",
-        run_date,
-        "--target",
-        "mock",
-        "--dataflight-report",
-        str(pytester.path / "dataflight-report.json"),
-        *fault_args,
+    """The suite on the mock target for ``run_date`` with ``faults``; outcomes by contract."""
+    result = runpytest_datatests(
+        pytester,
+        *("--run-date", run_date, "--target", "mock"),
+        *("--dataflight-report", str(pytester.path / "dataflight-report.json")),
+        *(a for f in faults for a in ("--mock-fault", f)),
         *args,
     )
     return result, outcomes(result)

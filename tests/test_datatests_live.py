@@ -16,7 +16,7 @@ from typing import Any
 import boto3
 import live_world
 import pytest
-from datatests_helpers import DATATESTS, REPO, describe, expect_only, outcomes
+from datatests_helpers import describe, expect_only, outcomes, runpytest_datatests
 
 from pytest_dataflight.clients import open_arctic
 from pytest_dataflight.http_stub import HttpStub
@@ -70,18 +70,10 @@ def run_live(pytester: pytest.Pytester, world: dict[str, Any], monkeypatch: Any)
         monkeypatch.setenv(name, value)
     for name in live_world.SECRETS:
         monkeypatch.delenv(name, raising=False)  # from SSM only
-    result = pytester.runpytest(
-        str(DATATESTS),
-        "--rootdir",
-        str(REPO),
-        "-p",
-        "no:cacheprovider",
-        "--run-date",
-        live_world.RUN_DATE.isoformat(),
-        "--target",
-        "live",
-        "--dataflight-report",
-        str(pytester.path / "report.json"),
+    result = runpytest_datatests(
+        pytester,
+        *("--run-date", live_world.RUN_DATE.isoformat(), "--target", "live"),
+        *("--dataflight-report", str(pytester.path / "report.json")),
     )
     return result, outcomes(result)
 

@@ -3,20 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from datatests_helpers import CONTRACTS, DATATESTS, REPO, run_datatests
+from datatests_helpers import CONTRACTS, run_datatests, runpytest_datatests
 
 
 def collect(pytester: pytest.Pytester, *args: str) -> list[str]:
-    result = pytester.runpytest(
-        str(DATATESTS),
-        "--rootdir",
-        str(REPO),
-        "-p",
-        "no:cacheprovider",
-        "--collect-only",
-        "-q",
-        *args,
-    )
+    result = runpytest_datatests(pytester, "--collect-only", "-q", *args)
     assert result.ret == pytest.ExitCode.OK
     return sorted(
         line.rsplit("::", 1)[-1].removeprefix("test_")
