@@ -10,7 +10,8 @@ from .evidence import Evidence
 from .http_stub import HttpStub
 from .masking import Masker, mask_url
 from .moto_server import MotoServer
-from .secret_store import Secret
+from .secret_store import Secret, SecretStore
+from .state import usage_error
 from .trading_calendar import CalendarError, TradingCalendar
 from .world import MockWorld
 
@@ -30,9 +31,11 @@ __all__ = [
     "MotoServer",
     "ReadOnlyViolation",
     "Secret",
+    "SecretStore",
     "StoreUnreachable",
     "TradingCalendar",
     "__version__",
     "contract",
     "mask_url",
+    "usage_error",
 ]

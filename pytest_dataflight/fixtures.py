@@ -11,7 +11,7 @@ import pytest
 from .clients import Endpoints
 from .contract import ContractInfo
 from .evidence import Evidence
-from .secret_store import Secret
+from .secret_store import SecretStore
 from .state import RunState, get_state
 from .trading_calendar import TradingCalendar
 
@@ -100,12 +100,11 @@ def trading_calendar(request: pytest.FixtureRequest) -> TradingCalendar:
 
 
 @pytest.fixture
-def secret(
-    request: pytest.FixtureRequest, dataflight_endpoints: Endpoints
-) -> Callable[[str], Secret | None]:
+def secret(request: pytest.FixtureRequest, dataflight_endpoints: Endpoints) -> SecretStore:
     """``secret(name)`` -> its value from SSM ``<prefix><name>``, else the environment, else
-    None. The value is registered for masking and its ``repr`` never shows it."""
-    return _state(request).secrets().get
+    None. Values are masked everywhere and their ``repr`` never shows them; ``secret.prefix``
+    and ``secret.ssm_problem`` say where it looked and why SSM could not answer."""
+    return _state(request).secrets()
 
 
 @pytest.fixture(scope="session")

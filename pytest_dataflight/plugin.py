@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import signal
@@ -29,12 +30,11 @@ from .fixtures import (  # noqa: F401 - fixtures are found by pytest through thi
 )
 from .moto_server import FAKE_CREDENTIALS
 from .settings import OPTIONS, Settings, SettingsError, missing_for_data_suite, resolve
-from .state import RunState, get_state, settings_key, state_key
+from .state import RunState, get_state, settings_key, state_key, usage_error
 from .targets import MockTarget, UnknownFault, check_faults, live_endpoints
 
 _env_key = pytest.StashKey[pytest.MonkeyPatch]()
 _sigterm_key = pytest.StashKey[Any]()
-usage_error_key = pytest.StashKey[str]()
 
 WORKERINPUT_KEY = "dataflight"
 USAGE_ERROR_OUTPUT = "dataflight_usage_error"
@@ -86,11 +86,6 @@ def _merged(results: list[Mapping[str, Any]]) -> dict[str, Any]:
     return merged
 
 
-def _usage_error(config: pytest.Config, message: str) -> pytest.UsageError:
-    config.stash[usage_error_key] = message
-    return pytest.UsageError(message)
-
-
 def _resolve(config: pytest.Config) -> Settings:
     workerinput = getattr(config, "workerinput", None)
     if workerinput is not None and WORKERINPUT_KEY in workerinput:
@@ -100,9 +95,11 @@ def _resolve(config: pytest.Config) -> Settings:
             cli=lambda dest: config.getoption(f"dataflight_{dest}"),
             ini=lambda dest: config.getini(f"dataflight_{dest}"),
             faults=config.getoption("dataflight_faults") or [],
+            # --collect-only lists contracts without touching any store: no settings needed.
+            data_suite=_is_data_suite(config) and not config.getoption("collectonly"),
         )
     except SettingsError as exc:
-        raise _usage_error(config, str(exc)) from None
+        raise usage_error(config, str(exc)) from None
 
 
 def _start_mock(config: pytest.Config, settings: Settings) -> Callable[[], Endpoints]:
@@ -196,14 +193,14 @@ def pytest_configure(config: pytest.Config) -> None:
         if (_is_data_suite(config) or settings.target == "mock") and not listing:
             missing = missing_for_data_suite(settings)
             if missing:
-                raise _usage_error(config, "\n".join(missing))
+                raise usage_error(config, "\n".join(missing))
         if settings.faults:
             try:
                 check_faults(
                     settings.faults, _merged(config.pluginmanager.hook.pytest_dataflight_faults())
                 )
             except UnknownFault as exc:
-                raise _usage_error(config, str(exc)) from None
+                raise usage_error(config, str(exc)) from None
         if settings.target == "mock":
             state.start_endpoints = _start_mock(config, settings)
         elif settings.target == "live":
@@ -231,15 +228,23 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     config = session.config
     if config.getoption("collectonly"):
         return
-    if any(ContractInfo.from_item(item) for item in session.items):
-        missing = missing_for_data_suite(config.stash[settings_key])
-        if missing:
-            workeroutput = getattr(config, "workeroutput", None)
-            if workeroutput is not None:
-                # Only workers collect under xdist: the controller ends the run (see
-                # XdistController.pytest_testnodedown) with the same usage error.
-                workeroutput[USAGE_ERROR_OUTPUT] = "\n".join(missing)
-            raise _usage_error(config, "\n".join(missing))
+    if not any(ContractInfo.from_item(item) for item in session.items):
+        return
+    missing = missing_for_data_suite(config.stash[settings_key])
+    if missing:
+        workeroutput = getattr(config, "workeroutput", None)
+        if workeroutput is not None:
+            # Only workers collect under xdist: the controller ends the run (see
+            # XdistController.pytest_testnodedown) with the same usage error.
+            workeroutput[USAGE_ERROR_OUTPUT] = "\n".join(missing)
+        raise usage_error(config, "\n".join(missing))
+    state = config.stash[state_key]
+    if state.start_endpoints is not None and state.endpoints is None:
+        # Start the target now rather than inside the first contract's setup, so
+        # contract durations measure contracts. A failure is kept in state and
+        # each check that needs the target errors with it.
+        with contextlib.suppress(Exception):
+            state.get_endpoints()
 
 
 @pytest.hookimpl(wrapper=True)
@@ -308,4 +313,4 @@ class XdistController:
     def pytest_testnodedown(self, node: Any, error: Any) -> None:
         message = getattr(node, "workeroutput", {}).get(USAGE_ERROR_OUTPUT)
         if message:
-            raise _usage_error(node.config, message)
+            raise usage_error(node.config, message)

@@ -102,6 +102,9 @@ class RunFacts:
     environment: Mapping[str, Any] = field(default_factory=dict)
     collected: list[Collected] = field(default_factory=list)
     deselected: int = 0
+    # Consumers of contracts not selected for this run (-m, -k, --lf): still
+    # declared, so the orchestrator finds every consumer in ``consumers``.
+    idle_consumers: set[str] = field(default_factory=set)
     tests: list[TestFacts] = field(default_factory=list)  # in run order
     collection_errors: list[tuple[str, str]] = field(default_factory=list)
     usage_error: str | None = None
@@ -207,9 +210,11 @@ def contract_entries(facts: RunFacts) -> list[dict[str, Any]]:
     return entries
 
 
-def consumer_states(entries: Iterable[Mapping[str, Any]]) -> dict[str, str]:
+def consumer_states(
+    entries: Iterable[Mapping[str, Any]], idle: Iterable[str] = ()
+) -> dict[str, str]:
     """Every declared consumer -> ok | blocked. Warn contracts never block."""
-    declared: set[str] = set()
+    declared: set[str] = set(idle)
     blocked: set[str] = set()
     for entry in entries:
         declared.update(entry["consumers"])
@@ -389,7 +394,7 @@ def build_report(facts: RunFacts, mask: Mask | None = None) -> dict[str, Any]:
     if mask is not None:
         entries = map_strings(entries, mask)
         reason = mask(reason) if reason else reason
-    consumers = consumer_states(entries)
+    consumers = consumer_states(entries, facts.idle_consumers)
     tests = _json_report_tests(facts)
     if mask is not None:
         tests = map_strings(tests, mask)

@@ -77,6 +77,7 @@ class ContractFacts:
 
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
+        self.idle_consumers: set[str] = set()
 
     # tryfirst makes this the outermost wrapper: it sees the report after
     # plugin.py has marked checks the store did not answer.
@@ -120,15 +121,31 @@ class ContractFacts:
             return "warned", "W", ("WARNED", {"yellow": True})
         return None
 
+    def pytest_deselected(self, items: list[pytest.Item]) -> None:
+        self.idle_consumers.update(idle_consumers(items))
+
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         # An xdist controller collects nothing itself: each worker tells it what
-        # was collected (contracts that never ran still belong in the report).
+        # was collected (contracts that never ran still belong in the report),
+        # and whose contracts were deselected.
         workerinput = getattr(self.config, "workerinput", None)
         if not workerinput or not workerinput.get(COLLECTED_DIR_KEY):
             return
         payload = [[item.nodeid, item.location[1], contract_json(item)] for item in session.items]
-        path = Path(workerinput[COLLECTED_DIR_KEY]) / f"{workerinput.get('workerid', 'gw')}.json"
+        stem = Path(workerinput[COLLECTED_DIR_KEY]) / str(workerinput.get("workerid", "gw"))
         try:
-            rpt.write_atomic(path, json.dumps(payload).encode())
+            rpt.write_atomic(stem.with_suffix(".json"), json.dumps(payload).encode())
+            idle = json.dumps(sorted(self.idle_consumers)).encode()
+            rpt.write_atomic(stem.with_suffix(".idle"), idle)
         except OSError:  # a remote worker (--tx ssh): the report lists what ran, not what did not
             pass
+
+
+def idle_consumers(items: list[pytest.Item]) -> set[str]:
+    """Consumers named by the contracts among ``items``."""
+    names: set[str] = set()
+    for item in items:
+        info = ContractInfo.from_item(item)
+        if info is not None:
+            names.update(info.consumers)
+    return names

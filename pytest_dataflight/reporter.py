@@ -36,11 +36,12 @@ from .report_facts import (
     WARNED_PROP,
     ContractFacts,
     contract_json,
+    idle_consumers,
     longrepr_text,
     message_of,
 )
 from .settings import DEFAULT_REPORT, OPTIONS, TARGETS, parse_run_date
-from .state import settings_key
+from .state import settings_key, usage_error_key
 
 REPORT_S3_HELP = (
     "also upload the JSON report to s3://BUCKET/KEY (live target only; "
@@ -76,6 +77,7 @@ class DataflightReporter:
         self.tests: dict[str, rpt.TestFacts] = {}
         self.collected: list[rpt.Collected] | None = None
         self.deselected = 0
+        self.idle_consumers: set[str] = set()
         self.collection_errors: list[tuple[str, str]] = []
         self.interrupted: str | None = None
         self.stop_reason: str | None = None
@@ -129,8 +131,6 @@ class DataflightReporter:
         return Path(self.config.invocation_params.dir) / name
 
     def _usage_message(self) -> str | None:
-        from .plugin import usage_error_key  # plugin imports this module
-
         if self.usage_error:
             return self.usage_error
         message = self.config.stash.get(usage_error_key, None)
@@ -146,8 +146,6 @@ class DataflightReporter:
         other project that merely has the plugin installed."""
         if any(getattr(self.config.option, name, False) for name in _INFORMATIONAL):
             return False
-        from .plugin import usage_error_key
-
         if self.usage_error or usage_error_key in self.config.stash:
             return True
         if self._s3_url():
@@ -198,6 +196,7 @@ class DataflightReporter:
 
     def pytest_deselected(self, items: list[pytest.Item]) -> None:
         self.deselected += len(items)
+        self.idle_consumers.update(idle_consumers(items))
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         nodeid = report.nodeid or "<session>"
@@ -336,6 +335,16 @@ class DataflightReporter:
                 return [rpt.Collected(str(n), line, contract) for n, line, contract in rows]
         return []
 
+    def _idle_consumers(self) -> set[str]:
+        idle = set(self.idle_consumers)
+        if self._collected_dir is not None:
+            for path in Path(self._collected_dir).glob("*.idle"):
+                try:
+                    idle.update(json.loads(path.read_text()))
+                except (OSError, ValueError):
+                    continue
+        return idle
+
     def _facts(self, exit_code: int) -> rpt.RunFacts:
         run_date, target = self._run_date_target()
         usage = self._usage_message() if exit_code == pytest.ExitCode.USAGE_ERROR else None
@@ -350,6 +359,7 @@ class DataflightReporter:
             environment=_environment(self.config),
             collected=self._collected(),
             deselected=self.deselected,
+            idle_consumers=self._idle_consumers(),
             tests=list(self.tests.values()),
             collection_errors=list(self.collection_errors),
             usage_error=usage or self.usage_error,

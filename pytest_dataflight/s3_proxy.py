@@ -90,8 +90,13 @@ class S3Proxy:
             self.key_counts.clear()
 
     def _denied(self, method: str, path: str) -> bool:
-        target = unquote(urlsplit(path).path).lstrip("/")
-        return any(method == m and target.startswith(prefix) for m, prefix in self.deny)
+        target = unquote(urlsplit(path).path).strip("/")
+        return any(
+            # "=bucket" denies the bucket itself (HEAD/GET bucket), not its objects.
+            method == m
+            and (target == rule[1:] if rule.startswith("=") else target.startswith(rule))
+            for m, rule in self.deny
+        )
 
     def start(self) -> S3Proxy:
         proxy = self

@@ -9,6 +9,7 @@ import os
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from .clients import StoreUnreachable, is_no_answer
 from .masking import Masker
 
 
@@ -34,9 +35,11 @@ class Secret(str):
 class SecretStore:
     """Resolve named secrets: SSM ``<prefix><name>`` first, then the environment.
 
-    SSM is asked once per name; once it fails to answer (no credentials, no
-    endpoint, access denied), the rest of the run uses the environment alone,
-    and :attr:`ssm_problem` says why.
+    SSM is asked once per name. A refusal (access denied) falls back to the
+    environment and is kept in :attr:`ssm_problem`; no credentials at all turn
+    SSM off for the run. When the SSM endpoint does not answer, a secret the
+    environment lacks raises :class:`StoreUnreachable`: the check errors
+    instead of failing, since nobody can say whether SSM holds it.
     """
 
     def __init__(
@@ -51,10 +54,15 @@ class SecretStore:
         self._masker = masker
         self._environ = os.environ if environ is None else environ
         self._cache: dict[str, Secret | None] = {}
+        # Why SSM could not give a secret (access denied, no credentials), for messages.
         self.ssm_problem: str | None = None
+        self._ssm_off = False
+        self._unreachable: str | None = None
 
     def _from_ssm(self, name: str) -> str | None:
-        if self._ssm_client is None or self.ssm_problem:
+        if self._ssm_client is None or self._ssm_off:
+            return None
+        if self._unreachable:
             return None
         try:
             client = self._ssm_client()
@@ -65,17 +73,30 @@ class SecretStore:
             code = response.get("Error", {}).get("Code", "")
             if code == "ParameterNotFound":
                 return None
-            # Anything else says SSM is unusable for this run; say it once.
-            self.ssm_problem = f"SSM Parameter Store not used: {type(exc).__name__}"
+            if is_no_answer(exc):
+                # Remembered: get() errors for a secret the environment lacks too.
+                self._unreachable = (
+                    f"SSM Parameter Store did not answer: {type(exc).__name__}: {exc}"
+                )
+                return None
+            if not code:
+                # No credentials or no SSM configured at all: the environment alone, for the run.
+                self._ssm_off = True
+            self.ssm_problem = f"SSM refused {self.prefix}{name}: {code or type(exc).__name__}"
             return None
 
     def get(self, name: str) -> Secret | None:
+        """The secret's value from SSM, else the environment, else None."""
         if name not in self._cache:
             value = self._from_ssm(name)
             source = f"ssm:{self.prefix}{name}"
             if value is None:
                 value = self._environ.get(name) or None
                 source = f"env:{name}"
+            if value is None and self._unreachable:
+                # Not in the environment, and SSM could not say: the check cannot be
+                # evaluated (an error, so the orchestrator retries rather than stops).
+                raise StoreUnreachable(self._unreachable)
             if value is None:
                 self._cache[name] = None
             else:
@@ -83,6 +104,4 @@ class SecretStore:
                 self._cache[name] = Secret(value, name, source)
         return self._cache[name]
 
-    def where(self, name: str) -> str:
-        """Where a secret would be looked for, for messages."""
-        return f"SSM {self.prefix}{name} or environment variable {name}"
+    __call__ = get

@@ -140,11 +140,13 @@ def resolve(
     ini: Callable[[str], Any],
     environ: Mapping[str, str] | None = None,
     faults: Sequence[str] = (),
+    data_suite: bool = False,
 ) -> Settings:
     """Resolve every setting, CLI > env > ini > default, and validate them all.
 
     ``cli(dest)`` and ``ini(dest)`` return the raw value or None. All problems
-    are collected before raising, so a user fixes them in one go.
+    are collected before raising, so a user fixes them in one go; with
+    ``data_suite``, a missing target or run date is one of them.
     """
     env = os.environ if environ is None else environ
     raw: dict[str, str | None] = {}
@@ -168,6 +170,7 @@ def resolve(
     if raw["run_date"] is not None:
         try:
             run_date = parse_run_date(raw["run_date"])
+            check_in_calendar(run_date)
         except ValueError as exc:
             problems.append(str(exc))
 
@@ -202,6 +205,8 @@ def resolve(
     if not ssm_prefix.startswith("/"):
         ssm_prefix = "/" + ssm_prefix
 
+    if data_suite:
+        problems.extend(_missing(raw["target"] is None, raw["run_date"] is None))
     if problems:
         raise SettingsError(problems)
     return Settings(
@@ -219,14 +224,28 @@ def resolve(
 
 def missing_for_data_suite(settings: Settings) -> list[str]:
     """What a data suite cannot run without; all of it, not the first."""
+    return _missing(settings.target is None, settings.run_date is None)
+
+
+def _missing(no_target: bool, no_run_date: bool) -> list[str]:
     missing = []
-    if settings.target is None:
+    if no_target:
         missing.append(
             "a data suite needs a target: add --target mock (moto_server, seeded world) "
             "or --target live (the configured AWS endpoints), or set DATAFLIGHT_TARGET"
         )
-    if settings.run_date is None:
+    if no_run_date:
         missing.append(
             "a data suite needs a run date: add --run-date YYYY-MM-DD or set DATAFLIGHT_RUN_DATE"
         )
     return missing
+
+
+def check_in_calendar(run_date: dt.date) -> None:
+    """A run date the trading calendar can answer for, else ValueError saying which it can."""
+    from .trading_calendar import CalendarError, TradingCalendar
+
+    try:
+        TradingCalendar.check_bounds(run_date)
+    except CalendarError as exc:
+        raise ValueError(f"run date {run_date.isoformat()} is out of range: {exc}") from None

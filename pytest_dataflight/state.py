@@ -134,6 +134,17 @@ class RunState:
 
 settings_key = pytest.StashKey[Settings]()
 state_key = pytest.StashKey[RunState]()
+usage_error_key = pytest.StashKey[str]()
+
+
+def usage_error(config: pytest.Config, message: str) -> pytest.UsageError:
+    """A usage error to raise, recorded so the report can state it (exit 4).
+
+    For a suite's own options too: raise ``usage_error(config, "...")`` from
+    its ``pytest_configure`` instead of a bare ``pytest.UsageError``.
+    """
+    config.stash[usage_error_key] = message
+    return pytest.UsageError(message)
 
 
 def get_state(config: pytest.Config) -> RunState:

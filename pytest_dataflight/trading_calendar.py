@@ -63,14 +63,19 @@ class TradingCalendar:
         self._start: dt.date | None = None
         self._end: dt.date | None = None
 
+    @staticmethod
+    def check_bounds(day: dt.date, name: str = "XNYS", today: dt.date | None = None) -> None:
+        """Raise CalendarError for a date no calendar built here can answer for."""
+        latest_ok = dt.date((today or dt.date.today()).year + HORIZON_YEARS, 12, 31)
+        if day < EARLIEST or day > latest_ok:
+            raise CalendarError(
+                f"{name} calendar cannot answer for {day.isoformat()}: "
+                f"it covers {EARLIEST.isoformat()} to {latest_ok.isoformat()}"
+            )
+
     def _calendar(self, *dates: dt.date) -> Any:
-        latest_ok = dt.date(self._today.year + HORIZON_YEARS, 12, 31)
         for d in dates:
-            if d < EARLIEST or d > latest_ok:
-                raise CalendarError(
-                    f"{self.name} calendar cannot answer for {d.isoformat()}: "
-                    f"it covers {EARLIEST.isoformat()} to {latest_ok.isoformat()}"
-                )
+            self.check_bounds(d, self.name, self._today)
         lo = min(dates)
         hi = max(max(dates), self._today)
         if self._cal is None or lo < self._start or hi > self._end:  # type: ignore[operator]

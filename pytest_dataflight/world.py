@@ -58,5 +58,9 @@ class MockWorld:
         with 403 AccessDenied, as a bucket policy would (moto enforces none)."""
         self.denied.append((method.upper(), f"{self.bucket}/{key_prefix}"))
 
+    def deny_s3_bucket(self, method: str) -> None:
+        """Answer ``method`` on the bucket itself (HEAD bucket, say) with 403, objects untouched."""
+        self.denied.append((method.upper(), f"={self.bucket}"))
+
     def library(self, name: str) -> Any:
         return self.arctic.get_library(name, create_if_missing=True)

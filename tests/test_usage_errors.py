@@ -185,11 +185,14 @@ def test_mock_fault_needs_the_mock_target(
     if target:
         args += ["--target", target]
     result = pytester.runpytest(*args)
-    assert_usage_error(
-        result,
+    expected = [
         "--mock-fault applies to the mock world only: add --target mock "
-        f"(got target {target or 'unset'})",
-    )
+        f"(got target {target or 'unset'})"
+    ]
+    if target is None:
+        # Every problem at once: the missing target is named too.
+        expected.append("a data suite needs a target: *")
+    assert_usage_error(result, *expected)
 
 
 def test_a_plain_run_needs_no_target(pytester: pytest.Pytester) -> None:
@@ -201,3 +204,23 @@ def test_a_plain_run_needs_no_target(pytester: pytest.Pytester) -> None:
     result.assert_outcomes(passed=1)
     assert result.ret == pytest.ExitCode.OK
     assert stderr_problems(result) == []
+
+
+def test_every_missing_setting_is_listed_with_the_bad_ones(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a data suite, a bad run date and no target, when it runs, then both in one go.
+    pytester.makeconftest(FAULTS_CONFTEST)
+    pytester.makepyfile(test_data=PLAIN)
+    result = pytester.runpytest(*NO_CACHE, "--run-date", "tomorrow")
+    assert_usage_error(result, "invalid run date 'tomorrow'*", "a data suite needs a target: *")
+
+
+@pytest.mark.parametrize("run_date", ["1985-01-05", "2080-01-06"])
+def test_run_date_the_calendar_cannot_know_is_a_usage_error(
+    pytester: pytest.Pytester, run_date: str
+) -> None:
+    pytester.makeconftest(FAULTS_CONFTEST)
+    pytester.makepyfile(test_data=PLAIN)
+    result = pytester.runpytest(*NO_CACHE, "--run-date", run_date, "--target", "mock")
+    assert_usage_error(result, f"run date {run_date} is out of range: XNYS calendar cannot*")
