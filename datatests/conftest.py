@@ -7,10 +7,12 @@ from collections.abc import Callable, Mapping
 
 import pytest
 
-from pytest_dataflight import MockWorld
+from pytest_dataflight import MockWorld, usage_error
 
 from . import faults, mock_world
 from .layout import ALL_SECRETS, APIS
+
+_sample_key = pytest.StashKey[int | None]()
 
 PHASES = {
     "phase1": "weekly market-data stage (Saturday)",
@@ -20,9 +22,9 @@ PHASES = {
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
+    # No argparse type=: a bad value must be our usage error, so the report is written.
     parser.getgroup("dataflight").addoption(
         "--universe-sample",
-        type=int,
         default=None,
         metavar="N",
         help="universe_fresh checks a deterministic sample of N tickers (seeded by run date) "
@@ -30,7 +32,24 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+def _universe_sample(config: pytest.Config) -> int | None:
+    raw = config.getoption("--universe-sample") or os.environ.get("UNIVERSE_SAMPLE") or None
+    if raw is None:
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise usage_error(
+            config,
+            f"--universe-sample (or UNIVERSE_SAMPLE) must be a positive whole number, got {raw!r}",
+        )
+    return value
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    config.stash[_sample_key] = _universe_sample(config)
     for phase, meaning in PHASES.items():
         config.addinivalue_line("markers", f"{phase}: {meaning}")
     # arcticdb's own read path trips a pandas deprecation; not ours to fix, nor news to a user.
@@ -58,9 +77,4 @@ def pytest_dataflight_secret_names() -> list[str]:
 @pytest.fixture(scope="session")
 def universe_sample(request: pytest.FixtureRequest) -> int | None:
     """Sample size for universe_fresh (None: every ticker)."""
-    value = request.config.getoption("--universe-sample")
-    if value is None and os.environ.get("UNIVERSE_SAMPLE"):
-        value = int(os.environ["UNIVERSE_SAMPLE"])
-    if value is not None and value <= 0:
-        raise pytest.UsageError(f"--universe-sample must be a positive number, got {value}")
-    return value
+    return request.config.stash[_sample_key]

@@ -186,6 +186,12 @@ def preflight_not_writable(world: MockWorld) -> None:
     world.deny_s3("PUT", PREFLIGHT_PREFIX)
 
 
+@fault("bucket_access_denied", s3_bucket_reachable="failed")
+def bucket_access_denied(world: MockWorld) -> None:
+    """The role lost s3:ListBucket: HEAD bucket answers 403 while objects stay readable."""
+    world.deny_s3_bucket("HEAD")
+
+
 @fault(
     "bucket_missing",
     s3_bucket_reachable="failed",

@@ -35,7 +35,7 @@ def _as_date(value: Any) -> dt.date | None:
 
 
 def last_index_dates(library: Any, symbols: Sequence[str]) -> dict[str, dt.date | None | str]:
-    """symbol -> date of its last row; None when it has no rows; an error text when unreadable."""
+    """symbol -> date of its last row; None when it has no rows; a text saying why otherwise."""
     out: dict[str, dt.date | None | str] = {}
     for start in range(0, len(symbols), BATCH):
         chunk = list(symbols[start : start + BATCH])
@@ -43,8 +43,11 @@ def last_index_dates(library: Any, symbols: Sequence[str]) -> dict[str, dt.date 
             date_range = getattr(desc, "date_range", None)
             if date_range is None:
                 out[symbol] = f"unreadable: {str(desc).splitlines()[0][:200]}"
-            else:
-                out[symbol] = _as_date(date_range[1])
+                continue
+            last = _as_date(date_range[1])
+            rows = getattr(desc, "row_count", 0) or 0
+            # No last date but rows: the frame is not indexed by date at all.
+            out[symbol] = f"{rows} rows without a date index" if last is None and rows else last
     return out
 
 

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import math
 from typing import Any
 
 import pytest
 
 from pytest_dataflight import TradingCalendar, contract
 
-from .artifacts import names, read_json, require_mapping
+from .artifacts import finite_number, names, read_json, require_mapping
 from .freshness import last_index_dates, sample, spy_last_row
 from .layout import (
     ALL_READERS,
@@ -58,8 +57,7 @@ def test_macro_json(s3: Any, bucket: str, run_date: dt.date, evidence: Any) -> N
     rate = macro.get("fed_funds_rate")
     evidence["fed_funds_rate"] = rate
     evidence["null_fields"] = sorted(k for k, v in macro.items() if v is None)
-    finite = isinstance(rate, int | float) and not isinstance(rate, bool) and math.isfinite(rate)
-    if not finite:
+    if finite_number(rate) is None:
         pytest.fail(
             f"{key}: fed_funds_rate is {rate!r}, expected a finite number; "
             "research cannot build its macro regime without it",
@@ -74,30 +72,40 @@ def test_constituents_json(s3: Any, bucket: str, run_date: dt.date, evidence: An
     tickers = doc.get("tickers")
     if not isinstance(tickers, list):
         pytest.fail(f"{key}: 'tickers' is {type(tickers).__name__}, expected a list", pytrace=False)
-    distinct = sorted({t for t in tickers if isinstance(t, str) and t})
-    duplicates = len(tickers) - len(set(tickers)) if all(isinstance(t, str) for t in tickers) else 0
+    not_names = [t for t in tickers if not isinstance(t, str) or not t.strip()]
+    named = [t for t in tickers if isinstance(t, str) and t.strip()]
+    distinct = sorted(set(named))
+    duplicates = len(named) - len(distinct)
     sector_map = doc.get("sector_map")
     evidence.update(
         listed=len(tickers),
         distinct=len(distinct),
         duplicates=duplicates,
+        not_ticker_strings=len(not_names),
         minimum=MIN_CONSTITUENTS,
         sector_map_type=type(sector_map).__name__,
     )
     problems = []
+    if not_names:
+        shown = ", ".join(repr(t)[:40] for t in not_names[:5])
+        problems.append(f"{len(not_names)} entries of 'tickers' are not ticker strings: {shown}")
     if len(distinct) < MIN_CONSTITUENTS:
-        dup = f" ({len(tickers)} listed, {duplicates} duplicates)" if duplicates else ""
+        dup = f" ({len(named)} listed, {duplicates} duplicates)" if duplicates else ""
         problems.append(
             f"{len(distinct)} distinct tickers{dup}, expected at least {MIN_CONSTITUENTS}"
         )
     if not isinstance(sector_map, dict):
         problems.append(f"sector_map is {type(sector_map).__name__}, expected an object")
     else:
-        uncovered = [t for t in distinct if not sector_map.get(t)]
+        uncovered = [
+            t
+            for t in distinct
+            if not (isinstance(sector_map.get(t), str) and sector_map[t].strip())
+        ]
         evidence["without_sector"] = uncovered
         if uncovered:
             problems.append(
-                f"sector_map has no sector for {len(uncovered)} of {len(distinct)} tickers: "
+                f"sector_map has no sector name for {len(uncovered)} of {len(distinct)} tickers: "
                 f"{names(uncovered)}"
             )
     if problems:
@@ -117,10 +125,10 @@ def test_short_interest_json(s3: Any, bucket: str, run_date: dt.date, evidence: 
     problems = []
     if not isinstance(data, dict):
         problems.append(f"'data' is {type(data).__name__}, expected an object")
-    if not isinstance(count, int) or isinstance(count, bool) or count <= 0:
+    if isinstance(count, bool) or not isinstance(count, int) or count <= 0:
         problems.append(f"ticker_count is {count!r}, expected a positive integer")
-    elif not isinstance(ok, int | float) or isinstance(ok, bool):
-        problems.append(f"ok_count is {ok!r}, expected a number")
+    elif finite_number(ok) is None or not 0 <= ok <= count:
+        problems.append(f"ok_count is {ok!r}, expected a number from 0 to ticker_count ({count})")
     else:
         ratio = ok / count
         evidence["ok_ratio"] = round(ratio, 4)
@@ -197,7 +205,8 @@ def test_universe_fresh(
             detail[symbol] = f"ends {last}, {behind} sessions behind"
     evidence["stale_count"] = len(stale)
     evidence["stale_tickers"] = stale
-    evidence["stale_detail"] = dict(list(detail.items())[:50])
+    # A list, so evidence cuts it with a count like any long list.
+    evidence["stale_detail"] = [f"{s}: {detail[s]}" for s in stale]
     if stale:
         shown = "; ".join(f"{s} {detail[s]}" for s in stale[:5])
         more = f" and {len(stale) - 5} more" if len(stale) > 5 else ""

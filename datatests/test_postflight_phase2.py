@@ -9,14 +9,8 @@ import pytest
 
 from pytest_dataflight import contract
 
-from .artifacts import read_json, require_mapping
+from .artifacts import finite_number, read_json, require_mapping
 from .layout import ALTERNATIVE_MANIFEST, RESEARCH, weekly_key
-
-
-def _ratio(value: Any) -> float | None:
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    return None
 
 
 @contract(stage="postflight", phases=["phase2"], consumers=[RESEARCH])
@@ -36,16 +30,17 @@ def test_alternative_manifest(s3: Any, bucket: str, run_date: dt.date, evidence:
             problems.append(f"{field} is {value!r}, expected a non-empty object")
     if isinstance(ratios, dict) and isinstance(floors, dict):
         breached = []
-        for source in sorted(set(floors) | set(ratios)):
-            ok, floor = _ratio(ratios.get(source)), _ratio(floors.get(source))
-            if floor is None:
-                continue  # a source with no floor cannot be breached
-            if ok is None or ok < floor:
-                shown = "missing" if ok is None else f"{ok:.2f}"
-                breached.append(f"{source} {shown} < {floor:.2f}")
+        for source in sorted(floors):
+            floor, ok = finite_number(floors[source]), finite_number(ratios.get(source))
+            if floor is None or not 0 <= floor <= 1:
+                breached.append(f"{source} has floor {floors[source]!r}, expected a ratio 0..1")
+            elif ok is None or not 0 <= ok <= 1:
+                breached.append(f"{source} ok ratio is {ratios.get(source)!r} (floor {floor:.2f})")
+            elif ok < floor:
+                breached.append(f"{source} {ok:.2f} < {floor:.2f}")
         evidence["breached"] = breached
         if breached:
-            problems.append(f"{len(breached)} sources below their floor: {', '.join(breached)}")
+            problems.append(f"{len(breached)} sources not at their floor: {', '.join(breached)}")
     if problems:
         pytest.fail(
             f"{key}: {'; '.join(problems)}; research would publish on incomplete alternative data",

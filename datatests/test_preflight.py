@@ -29,17 +29,19 @@ class PreflightWarning(UserWarning):
 
 
 def _selected_phases(session: pytest.Session, own: list[str]) -> list[str]:
-    """Phases of the contracts selected for this run (by -m, -k, ...), among ``own``.
+    """The phases this run is for, among ``own``: those every selected contract shares.
 
-    Read from what was selected rather than by parsing -m, so any way of
-    selecting works.
+    ``-m "preflight and phase1"`` selects only contracts that carry phase1, so
+    their common phases are {phase1}; a run of everything shares none, which
+    means all phases. Read from the selection rather than by parsing -m, so any
+    way of selecting works.
     """
-    selected = set()
+    common: set[str] | None = None
     for item in session.items:
         info = ContractInfo.from_item(item)
         if info is not None:
-            selected.update(info.phases)
-    phases = [p for p in own if p in selected]
+            common = set(info.phases) if common is None else common & set(info.phases)
+    phases = [p for p in own if common and p in common]
     return phases or own
 
 
@@ -51,10 +53,13 @@ def test_secrets_present(request: pytest.FixtureRequest, secret: Any, evidence: 
     if not os.environ.get("AWS_REGION"):
         missing.insert(0, "AWS_REGION")
     evidence.update(phases=phases, checked=["AWS_REGION", *needed], missing=missing)
+    if secret.ssm_problem:
+        evidence["ssm_problem"] = secret.ssm_problem
     if missing:
+        ssm = f"; {secret.ssm_problem}" if secret.ssm_problem else ""
         pytest.fail(
             f"missing for {', '.join(phases)}: {', '.join(missing)} "
-            "(looked in SSM Parameter Store under the configured prefix, then the environment); "
+            f"(looked in SSM Parameter Store under {secret.prefix}, then the environment{ssm}); "
             "the producer would fail mid-run",
             pytrace=False,
         )
@@ -71,8 +76,9 @@ def test_s3_bucket_reachable(s3: Any, bucket: str, evidence: Any) -> None:
         code = exc.response.get("Error", {}).get("Code")
         evidence.update(status=status, code=code)
         meaning = {403: "access denied", 404: "no such bucket"}.get(status or 0, "refused")
+        answer = f"{status}" if str(code) == str(status) else f"{status} {code}"
         pytest.fail(
-            f"HEAD bucket {bucket!r} answered {status} {code} ({meaning}): "
+            f"HEAD bucket {bucket!r} answered {answer} ({meaning}): "
             "the producer cannot read or write its bucket",
             pytrace=False,
         )

@@ -35,6 +35,7 @@ def test_boundary(pytester: pytest.Pytester, variant: str, broken: dict[str, str
         "2026-05-25",  # Memorial Day, closed
         "2026-04-04",  # Saturday after Good Friday: last session 2026-04-02
         "2026-11-27",  # day after Thanksgiving, early close: a session
+        "2026-06-19",  # Juneteenth, closed: last session 2026-06-18
     ],
 )
 def test_redrives_and_holidays_pass(pytester: pytest.Pytester, run_date: str) -> None:

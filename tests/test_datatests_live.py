@@ -130,6 +130,22 @@ def _stub_route(api: str, path: str, **answer: Any) -> Callable[[dict[str, Any]]
     return apply
 
 
+def _set(**changes: Any) -> Callable[[Any], Any]:
+    return lambda doc: {**doc, **changes}
+
+
+def _ratios(**changes: Any) -> Callable[[Any], Any]:
+    return lambda doc: {**doc, "source_ok_ratios": {**doc["source_ok_ratios"], **changes}}
+
+
+def _floors(**changes: Any) -> Callable[[Any], Any]:
+    return lambda doc: {**doc, "source_min_ok_ratios": {**doc["source_min_ok_ratios"], **changes}}
+
+
+def _ticker_not_text(doc: Any) -> Any:
+    return {**doc, "tickers": [*doc["tickers"][:-1], 12345]}
+
+
 P = live_world.PREFIX
 UNSEEN = {
     "pointer_prefix_wrong": (
@@ -150,6 +166,31 @@ UNSEEN = {
         "alternative_manifest",
     ),
     "stock_with_no_rows": (_empty_stock, "universe_fresh"),
+    # Values that compare False either way: NaN, Infinity, numbers out of range, text.
+    "ok_count_nan": (
+        _edit_json(P + "short_interest.json", _set(ok_count=float("nan"))),
+        "short_interest_json",
+    ),
+    "ok_count_above_count": (
+        _edit_json(P + "short_interest.json", _set(ok_count=5000)),
+        "short_interest_json",
+    ),
+    "fed_funds_infinite": (
+        _edit_json(P + "macro.json", _set(fed_funds_rate=float("inf"))),
+        "macro_json",
+    ),
+    "ratio_nan": (
+        _edit_json(P + "alternative/manifest.json", _ratios(news=float("nan"))),
+        "alternative_manifest",
+    ),
+    "floor_as_text": (
+        _edit_json(P + "alternative/manifest.json", _floors(news="0.9")),
+        "alternative_manifest",
+    ),
+    "ticker_not_text": (
+        _edit_json(P + "constituents.json", _ticker_not_text),
+        "constituents_json",
+    ),
     "polygon_forbidden": (
         _stub_route("polygon", "/v3/reference/tickers/AAPL", status=403, body={"status": "NO"}),
         "polygon_reachable",

@@ -65,3 +65,19 @@ def test_universe_sample_is_deterministic_and_still_finds_staleness(
     assert ev1["checked"] == 5 and ev1["stocks"] == 12
     assert ev1["stale_tickers"] == ev2["stale_tickers"]
     assert observed["universe_fresh"] == "failed"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "stage, outcome",
+    [("preflight and phase1", "passed"), ("preflight and phase2", "failed")],
+)
+def test_secrets_present_checks_the_selected_phase_only(
+    pytester: pytest.Pytester, stage: str, outcome: str
+) -> None:
+    # Given FINNHUB_API_KEY (a phase 2 secret) missing, when only one phase's
+    # preflight runs, then only phase 2's run misses it.
+    result, observed = run_datatests(pytester, "2026-04-18", "-m", stage, faults=["secret_missing"])
+    assert observed["secrets_present"] == outcome
+    evidence = result.dataflight_evidence["secrets_present"]  # type: ignore[attr-defined]
+    assert evidence["phases"] == [stage.rsplit(" ", 1)[-1]]
