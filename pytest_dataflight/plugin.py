@@ -7,6 +7,7 @@ import dataclasses
 import os
 import signal
 from collections.abc import Callable, Generator, Mapping
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -100,6 +101,26 @@ def _resolve(config: pytest.Config) -> Settings:
         )
     except SettingsError as exc:
         raise usage_error(config, str(exc)) from None
+
+
+def _check_report_path(config: pytest.Config, settings: Settings) -> None:
+    """Find an unwritable report path now, not after the whole suite has run."""
+    path = Path(config.invocation_params.dir) / settings.report
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        problem = None if os.access(path.parent, os.W_OK) else "its directory is not writable"
+        if path.is_dir():
+            problem = "it is a directory"
+    except FileExistsError:
+        problem = "a file stands where its directory should be"
+    except OSError as exc:
+        problem = f"{exc.strerror or exc}"
+    if problem:
+        raise usage_error(
+            config,
+            f"cannot write the report to {path}: {problem}; "
+            "choose another with --dataflight-report PATH",
+        )
 
 
 def _start_mock(config: pytest.Config, settings: Settings) -> Callable[[], Endpoints]:
@@ -201,6 +222,8 @@ def pytest_configure(config: pytest.Config) -> None:
                 )
             except UnknownFault as exc:
                 raise usage_error(config, str(exc)) from None
+        if settings.target is not None:
+            _check_report_path(config, settings)
         if settings.target == "mock":
             state.start_endpoints = _start_mock(config, settings)
         elif settings.target == "live":

@@ -282,6 +282,9 @@ class DataflightReporter:
             line = f"{name:<{width}}  {outcome:<8}  {duration:>8.2f}s  {consumers}"
             bad = e["outcome"] in ("failed", "error", "not_run") and e["severity"] == "error"
             tr.write_line(line, red=bad, yellow=e["outcome"] == "warned")
+            if e["outcome"] == "warned" and e.get("message"):
+                # Warned contracts get no failure section above: say why here.
+                tr.write_line(f"    {str(e['message']).splitlines()[0][:200]}", yellow=True)
         if len(rows) < len(entries):
             tr.write_line(f"({len(entries) - len(rows)} passed contracts not shown)")
         tr.write_line(f"dataflight report: {self.path}")

@@ -311,20 +311,21 @@ def test_exception_in_a_plugin_hook_exit_3(pytester: pytest.Pytester) -> None:
     assert last_line(result) == report["headline"]
 
 
-def test_report_that_cannot_be_written_fails_the_run_exit_3(pytester: pytest.Pytester) -> None:
+def test_report_that_cannot_be_written_is_a_usage_error_before_any_check(
+    pytester: pytest.Pytester,
+) -> None:
     # Given a report path whose parent is a file
     pytester.makepyfile(test_contracts=PLAIN_CONTRACTS)
     (pytester.path / "not-a-dir").write_text("")
     # When
     result = pytester.runpytest(*MOCK_ARGS, "--dataflight-report", "not-a-dir/report.json")
-    # Then the orchestrator finds no report, but the exit code tells it not to go on
-    assert result.ret == pytest.ExitCode.INTERNAL_ERROR
+    # Then the run stops before any contract, saying why; the orchestrator finds no
+    # report, and the exit code says not to go on
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(
-        ["dataflight: could not write the report to *not-a-dir/report.json*"]
+        ["ERROR: cannot write the report to *not-a-dir/report.json: a file stands where*"]
     )
-    assert last_line(result).startswith(
-        "dataflight ERROR run-date=2026-04-18 target=mock: internal error: could not write"
-    )
+    assert not any("::test_" in line for line in result.outlines)
 
 
 def test_nothing_collected_exit_5_is_an_error(pytester: pytest.Pytester) -> None:
