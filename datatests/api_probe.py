@@ -48,3 +48,19 @@ def require_key(secret: Any, key_name: str, api: str) -> str:
             f"{key_name} is not set (SSM or environment): cannot probe {api}", pytrace=False
         )
     return str(value)
+
+
+def require_ok(
+    name: str, response: Any, *, key_refused: bool, meanings: dict[int, str] | None = None
+) -> None:
+    """Fail the contract unless ``response`` is a 200, naming what the status means."""
+    code = response.status_code
+    if code == 200:
+        return
+    if key_refused:
+        fail_status(name, response, "the API key is refused")
+    if meanings and code in meanings:
+        fail_status(name, response, meanings[code])
+    if code >= 500:
+        fail_status(name, response, "outage")
+    fail_status(name, response, "unexpected answer, expected 200")

@@ -137,13 +137,9 @@ def test_fred_reachable(http: Any, api_urls: dict[str, str], secret: Any, eviden
         {"series_id": "DFF", "api_key": key, "file_type": "json", "sort_order": "desc", "limit": 1},
         evidence,
     )
-    if response.status_code == 200:
-        return
-    if response.status_code == 400 and "api_key" in response.text.lower():
-        api_probe.fail_status("FRED", response, "the API key is refused")
-    if response.status_code >= 500:
-        api_probe.fail_status("FRED", response, "outage")
-    api_probe.fail_status("FRED", response, "unexpected answer, expected 200")
+    # FRED refuses a key with 400 and a message naming api_key.
+    refused = response.status_code == 400 and "api_key" in response.text.lower()
+    api_probe.require_ok("FRED", response, key_refused=refused)
 
 
 @contract(stage="preflight", phases=["phase1"], consumers=[PRODUCER])
@@ -156,13 +152,7 @@ def test_polygon_reachable(http: Any, api_urls: dict[str, str], secret: Any, evi
         {"apiKey": key},
         evidence,
     )
-    if response.status_code == 200:
-        return
-    if response.status_code in (401, 403):
-        api_probe.fail_status("polygon.io", response, "the API key is refused")
-    if response.status_code >= 500:
-        api_probe.fail_status("polygon.io", response, "outage")
-    api_probe.fail_status("polygon.io", response, "unexpected answer, expected 200")
+    api_probe.require_ok("polygon.io", response, key_refused=response.status_code in (401, 403))
 
 
 @contract(stage="preflight", phases=["phase2"], consumers=[PRODUCER])
@@ -177,14 +167,12 @@ def test_fmp_stable_reachable(
         {"symbol": "AAPL", "apikey": key},
         evidence,
     )
-    if response.status_code == 402:
-        api_probe.fail_status("FMP /stable", response, "the plan does not cover this endpoint")
-    if response.status_code in (401, 403):
-        api_probe.fail_status("FMP /stable", response, "the API key is refused")
-    if response.status_code >= 500:
-        api_probe.fail_status("FMP /stable", response, "outage")
-    if response.status_code != 200:
-        api_probe.fail_status("FMP /stable", response, "unexpected answer, expected 200")
+    api_probe.require_ok(
+        "FMP /stable",
+        response,
+        key_refused=response.status_code in (401, 403),
+        meanings={402: "the plan does not cover this endpoint"},
+    )
     try:
         body = response.json()
     except ValueError:
