@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -43,6 +44,14 @@ READ_ONLY_PREFIXES = ("Get", "Head", "List")
 PREFLIGHT_PREFIX = "preflight/"
 
 
+class WriteMode(StrEnum):
+    """What an S3 client handed to a check may write."""
+
+    FULL = "full"  # seeding and the plugin's own uploads
+    PREFLIGHT = "preflight"  # PUT/DELETE of single objects under preflight/ only
+    READ_ONLY = "read_only"  # every postflight check
+
+
 class StoreUnreachable(ConnectionError):
     """The object store under check did not answer at all: the check cannot be evaluated."""
 
@@ -61,6 +70,9 @@ class Endpoints:
     ssm_endpoint: str | None = None
     arctic_uri: str | None = None
     api_urls: Mapping[str, str] = field(default_factory=dict)
+    # Explicit keys (the mock world's); None: boto3's default credential chain.
+    # Never in repr: an Endpoints can end up in a message or a traceback.
+    credentials: Mapping[str, str] | None = field(default=None, repr=False)
 
     def describe_s3(self) -> str:
         return self.s3_endpoint or f"https://s3.{self.region}.amazonaws.com"
@@ -98,19 +110,40 @@ def botocore_config(**overrides: Any) -> Any:
     return Config(**settings)
 
 
-def make_client(service: str, endpoint: str | None, region: str, **config: Any) -> Any:
+def make_client(
+    service: str,
+    endpoint: str | None,
+    region: str,
+    *,
+    credentials: Mapping[str, str] | None = None,
+    write_mode: WriteMode = WriteMode.FULL,
+    one_attempt: bool = False,
+) -> Any:
+    """The one way this package builds a boto3 client: timeouts, bounded retries,
+    explicit ``credentials`` (``aws_access_key_id``/``aws_secret_access_key``) or
+    boto3's chain, and for S3 the write guard of ``write_mode``.
+
+    ``one_attempt`` answers "does the endpoint answer at all": retrying only
+    delays that verdict.
+    """
     import boto3
 
-    session = boto3.session.Session()
-    return session.client(
-        service, endpoint_url=endpoint, region_name=region, config=botocore_config(**config)
+    session = boto3.session.Session(**dict(credentials or {}))
+    client = session.client(
+        service,
+        endpoint_url=endpoint,
+        region_name=region,
+        config=botocore_config(**(ONE_ATTEMPT if one_attempt else {})),
     )
+    if service == "s3":
+        client = guard_writes(client, write_mode)
+    return client
 
 
-def guard_writes(client: Any, mode: str) -> Any:
+def guard_writes(client: Any, mode: WriteMode) -> Any:
     """Refuse mutating S3 calls: ``read_only`` refuses all, ``preflight`` allows
     PUT/DELETE of single objects under ``preflight/`` only, ``full`` allows all."""
-    if mode == "full":
+    if mode == WriteMode.FULL:
         return client
 
     def check(params: Mapping[str, Any], model: Any, **_: Any) -> None:
@@ -118,13 +151,13 @@ def guard_writes(client: Any, mode: str) -> Any:
         if op.startswith(READ_ONLY_PREFIXES):
             return
         key = str(params.get("Key", ""))
-        if mode == "preflight" and op in ("PutObject", "DeleteObject"):
+        if mode == WriteMode.PREFLIGHT and op in ("PutObject", "DeleteObject"):
             if key.startswith(PREFLIGHT_PREFIX):
                 return
         where = f" (key {key!r})" if key else ""
         allowed = (
             f"only PutObject/DeleteObject under {PREFLIGHT_PREFIX}"
-            if mode == "preflight"
+            if mode == WriteMode.PREFLIGHT
             else "no writes"
         )
         raise ReadOnlyViolation(

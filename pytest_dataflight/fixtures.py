@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from .clients import Endpoints
+from .clients import Endpoints, WriteMode
 from .contract import ContractInfo
 from .evidence import Evidence
 from .secret_store import SecretStore
@@ -53,9 +53,10 @@ def bucket(dataflight_endpoints: Endpoints) -> str:
     return dataflight_endpoints.bucket
 
 
-def _write_mode(item: pytest.Item) -> str:
+def _write_mode(item: pytest.Item) -> WriteMode:
     info = ContractInfo.from_item(item)
-    return "preflight" if info is not None and info.stage == "preflight" else "read_only"
+    preflight = info is not None and info.stage == "preflight"
+    return WriteMode.PREFLIGHT if preflight else WriteMode.READ_ONLY
 
 
 @pytest.fixture

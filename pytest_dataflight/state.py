@@ -11,9 +11,8 @@ from typing import Any
 import pytest
 
 from . import clients
-from .clients import Endpoints, StoreHealth
+from .clients import Endpoints, StoreHealth, WriteMode
 from .masking import Masker
-from .moto_server import FAKE_CREDENTIALS
 from .secret_store import SecretStore
 from .settings import Settings
 from .targets import MockTarget
@@ -63,35 +62,22 @@ class RunState:
                     raise
             return self.endpoints
 
-    def _credentials(self) -> dict[str, str]:
-        if self.settings.target == "mock":
-            return {
-                "aws_access_key_id": FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-                "aws_secret_access_key": FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-            }
-        return {}
-
-    def client(self, service: str, mode: str = "full") -> Any:
+    def client(self, service: str, mode: WriteMode | None = None) -> Any:
         """A cached boto3 client; S3 clients carry the write guard of ``mode``.
 
-        Mode ``probe`` is a read-only client that tries once: it answers "does
-        the endpoint answer at all", so retrying only delays the verdict.
+        ``mode=None`` is the probe client: read-only, and it tries once.
         """
-        key = f"{service}:{mode}"
+        key = f"{service}:{mode or 'probe'}"
         if key not in self._clients:
-            import boto3
-
             ep = self.get_endpoints()
-            endpoint = ep.s3_endpoint if service == "s3" else ep.ssm_endpoint
-            client = boto3.session.Session(**self._credentials()).client(
+            self._clients[key] = clients.make_client(
                 service,
-                endpoint_url=endpoint,
-                region_name=ep.region,
-                config=clients.botocore_config(**clients.ONE_ATTEMPT if mode == "probe" else {}),
+                ep.s3_endpoint if service == "s3" else ep.ssm_endpoint,
+                ep.region,
+                credentials=ep.credentials,
+                write_mode=mode or WriteMode.READ_ONLY,
+                one_attempt=mode is None,
             )
-            if service == "s3":
-                client = clients.guard_writes(client, "read_only" if mode == "probe" else mode)
-            self._clients[key] = client
         return self._clients[key]
 
     def s3_health(self) -> StoreHealth:
@@ -99,7 +85,7 @@ class RunState:
         ep = self.get_endpoints()
         if self.health is None:
             self.health = StoreHealth(endpoint=ep.describe_s3())
-        self.health.probe(self.client("s3", "probe"), ep.bucket)
+        self.health.probe(self.client("s3"), ep.bucket)
         self.health.require()
         return self.health
 
@@ -125,7 +111,7 @@ class RunState:
                 environ = {}
             self._secrets = SecretStore(
                 self.settings.ssm_prefix,
-                lambda: self.client("ssm", "probe"),
+                lambda: self.client("ssm"),
                 self.masker,
                 environ,
             )

@@ -21,6 +21,11 @@ from .trading_calendar import TradingCalendar
 from .world import MockWorld
 
 Fault = Callable[[MockWorld], None]
+# The mock world must not depend on (or pick up) the environment's AWS credentials.
+MOCK_CREDENTIALS = {
+    "aws_access_key_id": FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+    "aws_secret_access_key": FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+}
 
 
 class UnknownFault(ValueError):
@@ -135,20 +140,13 @@ class MockTarget:
             ssm_endpoint=endpoint,
             arctic_uri=arctic_uri,
             api_urls={name: self.http.base_url(name) for name in self.apis},
+            credentials=MOCK_CREDENTIALS,
         )
         return self.endpoints
 
     def _client(self, service: str) -> Any:
-        import boto3
-
-        return boto3.session.Session(
-            aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-            aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-        ).client(
-            service,
-            endpoint_url=self.moto.endpoint,
-            region_name=self.settings.region,
-            config=clients.botocore_config(),
+        return clients.make_client(
+            service, self.moto.endpoint, self.settings.region, credentials=MOCK_CREDENTIALS
         )
 
     def stop(self) -> None:
