@@ -125,10 +125,24 @@ def write_series(library: Any, series: dict[str, Any]) -> None:
 
 
 def seed(world: MockWorld) -> None:
-    run_date = world.run_date
-    sessions = world.calendar.previous_sessions(run_date, HISTORY_SESSIONS)
-    stale_sessions = sessions[:-10]
+    """Write a healthy world for ``world.run_date``, in the order the pipeline writes it."""
+    sessions = world.calendar.previous_sessions(world.run_date, HISTORY_SESSIONS)
+    doc = constituents(world.run_date)
+    seed_weekly_json(world, doc)
+    seed_arctic(world, sessions, doc["tickers"])
+    for name, value in SECRET_VALUES.items():
+        world.put_secret(name, value)
+    seed_apis(world, sessions[-1])
+    # Last, as the pipeline does: the pointer rolls forward once the files are there.
+    world.put_json(
+        POINTER_KEY,
+        {"date": world.run_date.isoformat(), "s3_prefix": weekly_prefix(world.run_date)},
+    )
 
+
+def seed_weekly_json(world: MockWorld, doc: dict[str, Any]) -> None:
+    """The week's JSON artifacts: macro, constituents, short interest, alternative data."""
+    run_date = world.run_date
     world.put_json(
         weekly_key(run_date, MACRO_JSON),
         {
@@ -142,7 +156,6 @@ def seed(world: MockWorld) -> None:
             "hy_credit_spread_oas": None,  # values may be null; only fed_funds_rate is required
         },
     )
-    doc = constituents(run_date)
     world.put_json(weekly_key(run_date, CONSTITUENTS_JSON), doc)
     ok = doc["tickers"][:871]
     world.put_json(
@@ -169,29 +182,30 @@ def seed(world: MockWorld) -> None:
     for ticker in alt_tickers[:3]:
         world.put_json(weekly_key(run_date, f"alternative/{ticker}.json"), {"ticker": ticker})
 
-    macro = world.library(MACRO_LIBRARY)
+
+def seed_arctic(world: MockWorld, sessions: list[dt.date], names: list[str]) -> None:
+    """Macro and sector-ETF closes; the universe's stocks, plus stale non-stocks it must ignore."""
     write_series(
-        macro,
+        world.library(MACRO_LIBRARY),
         {
             symbol: price_frame(sessions, i, wide=False)
             for i, symbol in enumerate(MACRO_SYMBOLS + SECTOR_ETFS)
         },
     )
-    universe = world.library(UNIVERSE_LIBRARY)
-    stocks = doc["tickers"][:UNIVERSE_STOCKS]
+    stocks = names[:UNIVERSE_STOCKS]
     series = {t: price_frame(sessions, 100 + i, utc=t == UTC_INDEXED) for i, t in enumerate(stocks)}
+    stale_sessions = sessions[:-10]
     series.update({s: price_frame(stale_sessions, 7, wide=False) for s in STALE_NON_STOCKS})
-    write_series(universe, series)
+    write_series(world.library(UNIVERSE_LIBRARY), series)
 
-    for name, value in SECRET_VALUES.items():
-        world.put_secret(name, value)
 
-    last = sessions[-1].isoformat()
+def seed_apis(world: MockWorld, last_session: dt.date) -> None:
+    """The external APIs answer as on a good day, FRED with the last session's observation."""
     world.http.route(
         "fred",
         FRED_PATH,
         body={
-            "observations": [{"date": last, "value": "4.33"}],
+            "observations": [{"date": last_session.isoformat(), "value": "4.33"}],
             "count": 1,
         },
     )
@@ -204,8 +218,3 @@ def seed(world: MockWorld) -> None:
         },
     )
     world.http.route("fmp", FMP_PATH, body=[{"symbol": "AAPL", "peRatioTTM": 31.2}])
-
-    # Last, as the pipeline does: the pointer rolls forward once the files are there.
-    world.put_json(
-        POINTER_KEY, {"date": run_date.isoformat(), "s3_prefix": weekly_prefix(run_date)}
-    )
