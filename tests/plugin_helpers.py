@@ -1,6 +1,7 @@
 """Shared helpers of the plugin-core self-tests (issue 2): environment, processes, stores.
 
-Not a conftest on purpose: test modules import what they use from here.
+Plain functions and constants that test modules import; the fixtures built on
+them (``clean_env``) live in ``conftest.py``.
 """
 
 from __future__ import annotations
@@ -39,15 +40,18 @@ _LEAKY_NAMES = (
 )
 
 
-@pytest.fixture
-def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No DATAFLIGHT_*, *_API_URL or AWS settings from outside; never instance metadata."""
+def scrub_environment(monkeypatch: pytest.MonkeyPatch, scratch: Path) -> None:
+    """No DATAFLIGHT_*, *_API_URL or AWS settings from outside; never instance metadata.
+
+    ``scratch`` is a directory of the test's own: the AWS config and credentials
+    files are pointed at names that do not exist in it.
+    """
     for name in list(os.environ):
         if name.startswith("DATAFLIGHT_") or name.endswith("_API_URL") or name in _LEAKY_NAMES:
             monkeypatch.delenv(name)
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(scratch / "no-aws-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(scratch / "no-aws-credentials"))
 
 
 def live_env(monkeypatch: pytest.MonkeyPatch, endpoint: str, bucket: str, **extra: str) -> None:

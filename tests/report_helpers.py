@@ -9,7 +9,6 @@ its own tests.
 from __future__ import annotations
 
 import json
-import os
 import socket
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -103,10 +102,3 @@ def dead_live_target(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
         for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL_SSM"):
             mp.delenv(name, raising=False)
         yield endpoint
-
-
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No DATAFLIGHT_* setting leaks in from the developer's shell."""
-    for name in list(os.environ):
-        if name.startswith("DATAFLIGHT_"):
-            monkeypatch.delenv(name)

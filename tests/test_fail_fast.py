@@ -8,10 +8,9 @@ import time
 import arcticdb  # noqa: F401
 import boto3  # noqa: F401
 import pytest
-from plugin_helpers import (  # noqa: F401 - clean_env is a fixture
+from plugin_helpers import (
     LIVE_ARGS,
     assert_no_traceback,
-    clean_env,
     closed_port,
     live_env,
     live_store,

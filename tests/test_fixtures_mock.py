@@ -12,7 +12,7 @@ import boto3  # noqa: F401
 import pandas  # noqa: F401
 import pytest
 import requests  # noqa: F401
-from plugin_helpers import MOCK_ARGS, NO_CACHE, clean_env, moto_pids  # noqa: F401
+from plugin_helpers import MOCK_ARGS, NO_CACHE, moto_pids
 
 pytestmark = pytest.mark.usefixtures("clean_env")
 

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from plugin_helpers import NO_CACHE, clean_env  # noqa: F401 - fixture
+from plugin_helpers import NO_CACHE
 
 pytestmark = pytest.mark.usefixtures("clean_env")
 

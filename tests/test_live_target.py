@@ -11,9 +11,8 @@ import boto3  # noqa: F401
 import pandas  # noqa: F401
 import pytest
 import requests  # noqa: F401
-from plugin_helpers import (  # noqa: F401 - clean_env is a fixture
+from plugin_helpers import (
     LIVE_ARGS,
-    clean_env,
     live_env,
     live_store,
     moto_pids,

@@ -14,10 +14,9 @@ import urllib.request
 import arcticdb  # noqa: F401
 import boto3  # noqa: F401
 import pytest
-from plugin_helpers import (  # noqa: F401 - clean_env is a fixture
+from plugin_helpers import (
     MOCK_ARGS,
     RECORD_MOTO_PIDS,
-    clean_env,
     moto_alive,
     moto_pids,
     recorded_pids,

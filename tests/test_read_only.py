@@ -6,10 +6,9 @@ from __future__ import annotations
 import arcticdb  # noqa: F401
 import boto3  # noqa: F401
 import pytest
-from plugin_helpers import (  # noqa: F401 - clean_env is a fixture
+from plugin_helpers import (
     LIVE_ARGS,
     MOCK_ARGS,
-    clean_env,
     live_env,
     live_store,
     unique_bucket,

@@ -17,7 +17,6 @@ from report_helpers import (
     MOCK_ARGS,
     REPORT_NAME,
     by_name,
-    clean_env,
     dead_live_target,
     last_line,
     load_report,
@@ -85,9 +84,7 @@ def test_fmp_quota(evidence):
 """
 
 
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch: pytest.MonkeyPatch) -> None:
-    clean_env(monkeypatch)
+pytestmark = pytest.mark.usefixtures("clean_env")
 
 
 def test_all_pass_exit_0_and_warn_contracts_do_not_change_it(pytester: pytest.Pytester) -> None:

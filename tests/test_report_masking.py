@@ -14,7 +14,7 @@ import secrets
 from pathlib import Path
 
 import pytest
-from report_helpers import REPORT_NAME, clean_env, closed_port, dead_live_target, run
+from report_helpers import REPORT_NAME, closed_port, dead_live_target, run
 
 CONFTEST = """
 def pytest_dataflight_secret_names():
@@ -100,8 +100,9 @@ OPTION_SETS = {
 
 
 @pytest.fixture
-def canaries(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> tuple[str, str]:
-    clean_env(monkeypatch)
+def canaries(
+    clean_env: None, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> tuple[str, str]:
     api_key, env_token = f"cnry{secrets.token_hex(8)}", f"cnry{secrets.token_hex(8)}"
     monkeypatch.setenv("CANARY_API_KEY", api_key)
     monkeypatch.setenv("CANARY_ENV_TOKEN", env_token)

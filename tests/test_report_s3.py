@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from report_helpers import MOCK_ARGS, REPORT_NAME, clean_env, load_report, run
+from report_helpers import MOCK_ARGS, REPORT_NAME, load_report, run
 
 from pytest_dataflight.moto_server import MotoServer
 
@@ -30,12 +30,11 @@ def moto() -> Iterator[MotoServer]:
 
 @pytest.fixture
 def live_on_moto(
-    moto: MotoServer, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+    moto: MotoServer, clean_env: None, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> Any:
     """A live target whose standard AWS settings point at moto; returns an S3 client."""
     import boto3
 
-    clean_env(monkeypatch)
     for name, value in {
         "AWS_ENDPOINT_URL": moto.endpoint,
         "AWS_ACCESS_KEY_ID": "test-key",
@@ -95,10 +94,10 @@ def test_failed_upload_fails_the_run_rather_than_leave_a_stale_report(
     ],
     ids=["mock-target", "not-an-s3-url"],
 )
+@pytest.mark.usefixtures("clean_env")
 def test_upload_misuse_is_a_usage_error_with_a_report(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, args: tuple[str, ...], problem: str
 ) -> None:
-    clean_env(monkeypatch)
     monkeypatch.setenv("DATAFLIGHT_BUCKET", "pipeline-data")
     pytester.makepyfile(test_contracts=CONTRACT)
     url = "s3://reports/r.json" if "mock" in args else "https://reports/r.json"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from report_helpers import MOCK_ARGS, REPORT_NAME, by_name, clean_env, run
+from report_helpers import MOCK_ARGS, REPORT_NAME, by_name, run
 
 from pytest_dataflight.report import MAX_REPORT_BYTES
 
@@ -23,10 +23,9 @@ def test_universe_fresh(evidence):
 
 
 def test_10000_stale_tickers_stay_under_256kb_and_every_cut_is_counted(
-    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+    pytester: pytest.Pytester, clean_env: None
 ) -> None:
     # Given a contract that finds 10,000 stale tickers and says so at length
-    clean_env(monkeypatch)
     pytester.makepyfile(test_universe=STALE_UNIVERSE)
     # When
     result, report = run(pytester, *MOCK_ARGS, "-vv")

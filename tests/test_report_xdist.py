@@ -6,7 +6,7 @@ import copy
 from typing import Any
 
 import pytest
-from report_helpers import clean_env, dead_live_target, last_line, run
+from report_helpers import dead_live_target, last_line, run
 
 # Every outcome a contract can have, and a store that does not answer.
 CONTRACTS = """
@@ -67,11 +67,11 @@ def content(report: dict[str, Any]) -> dict[str, Any]:
     return r
 
 
+@pytest.mark.usefixtures("clean_env")
 def test_xdist_report_equals_serial_report(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given a suite with every outcome, on a live target whose S3 does not answer
-    clean_env(monkeypatch)
     pytester.makepyfile(test_contracts=CONTRACTS)
     args = ("-p", "no:cacheprovider", "--target", "live", "--run-date", "2026-04-18")
     with dead_live_target(monkeypatch):

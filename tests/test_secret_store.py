@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from plugin_helpers import clean_env, closed_port, live_env  # noqa: F401 - fixture
+from plugin_helpers import closed_port, live_env
 
 SUITE = """
 from pytest_dataflight import contract

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import pytest
-from plugin_helpers import NO_CACHE, clean_env  # noqa: F401 - fixture
+from plugin_helpers import NO_CACHE
 
 from pytest_dataflight.settings import (
     DEFAULT_REPORT,

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from plugin_helpers import (  # noqa: F401 - clean_env is a fixture
+from plugin_helpers import (
     NO_CACHE,
     assert_no_traceback,
-    clean_env,
     stderr_problems,
 )
 

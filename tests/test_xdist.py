@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from plugin_helpers import (  # noqa: F401 - clean_env is a fixture
+from plugin_helpers import (
     MOCK_ARGS,
     RECORD_MOTO_PIDS,
     RUN_DATE,
-    clean_env,
     moto_alive,
     recorded_pids,
 )
