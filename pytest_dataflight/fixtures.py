@@ -149,3 +149,24 @@ def evidence(request: pytest.FixtureRequest) -> Iterator[Evidence]:
     yield record
     # Plain dict, at teardown: user_properties must survive xdist's serialisation.
     request.node.user_properties.append(("dataflight_evidence", record.to_json()))
+
+
+@pytest.fixture(scope="session")
+def recent_rows(request: pytest.FixtureRequest, dataflight_endpoints: Endpoints) -> Any:
+    """``recent_rows(library, symbols, rows=25)``: each symbol's last rows, read once per run.
+
+    One batched ArcticDB read, shared by every contract that asks. Returns a ``Window``:
+    per symbol a status (``ok`` ``empty`` ``missing`` ``unreadable`` ``store_error``), a
+    frame indexed by naive dates and a one-line reason. ``window.raise_for_store_errors()``
+    makes the contract an error when the store, not the data, failed.
+    """
+    from .windows import WindowCache
+
+    state = _state(request)
+
+    def open_arctic() -> Any:
+        # Honour the run's circuit breaker: a store known to be down errors at once.
+        state.s3_health()
+        return state.arctic()
+
+    return WindowCache(open_arctic)
