@@ -188,7 +188,8 @@ def preflight_not_writable(world: MockWorld) -> None:
 
 @fault("bucket_access_denied", s3_bucket_reachable="failed")
 def bucket_access_denied(world: MockWorld) -> None:
-    """The role lost s3:ListBucket: HEAD bucket answers 403 while objects stay readable."""
+    """HEAD bucket answers 403 (AWS would need s3:ListBucket for it) while objects stay
+    readable and listable: only the bucket probe is refused."""
     world.deny_s3_bucket("HEAD")
 
 

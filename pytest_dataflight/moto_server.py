@@ -8,6 +8,7 @@ and the two deadlock.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import signal
@@ -16,7 +17,9 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from .loopback import stop_process
 
@@ -60,6 +63,20 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child
 
         with contextlib.suppress(Exception):
             ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+def iam_user_key(iam: Any, user: str, policy: Mapping[str, Any]) -> dict[str, str]:
+    """Create IAM ``user`` with the inline ``policy`` and an access key; its boto3 credentials.
+
+    ``iam`` must still be able to write IAM: call this before :meth:`MotoServer.enforce_iam`.
+    """
+    iam.create_user(UserName=user)
+    iam.put_user_policy(UserName=user, PolicyName=user, PolicyDocument=json.dumps(policy))
+    key = iam.create_access_key(UserName=user)["AccessKey"]
+    return {
+        "aws_access_key_id": key["AccessKeyId"],
+        "aws_secret_access_key": key["SecretAccessKey"],
+    }
 
 
 class MotoServer:
@@ -110,6 +127,23 @@ class MotoServer:
                 time.sleep(0.05)
         self.startup_s = time.monotonic() - started
         return self
+
+    def enforce_iam(self) -> None:
+        """From the next request on, check every request's signature and IAM policy.
+
+        moto's own switch, ``POST /moto-api/reset-auth`` with the number of requests
+        still let through unchecked (ArcticDB's storage fixtures use it so). Once on,
+        only IAM access keys are accepted: FAKE_CREDENTIALS get InvalidAccessKeyId.
+        """
+        request = urllib.request.Request(
+            f"{self.endpoint}/moto-api/reset-auth",
+            data=b"0",
+            method="POST",
+            # A form content type (urllib's default) would leave moto an empty body.
+            headers={"Content-Type": "text/plain"},
+        )
+        with urllib.request.urlopen(request, timeout=5) as answer:
+            answer.read()
 
     def stop(self, timeout: float = 5.0) -> None:
         process, self.process = self.process, None

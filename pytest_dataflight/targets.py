@@ -7,15 +7,13 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from . import clients
 from .clients import Endpoints
 from .http_stub import HttpStub
-from .moto_server import FAKE_CREDENTIALS, MotoServer
-from .s3_proxy_process import ProxyProcess
+from .moto_server import FAKE_CREDENTIALS, MotoServer, iam_user_key
 from .settings import Settings
 from .trading_calendar import TradingCalendar
 from .world import MockWorld
@@ -26,6 +24,8 @@ MOCK_CREDENTIALS = {
     "aws_access_key_id": FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
     "aws_secret_access_key": FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
 }
+# The IAM user the checks run as when a fault denied them something.
+CHECKS_USER = "dataflight-checks"
 
 
 class UnknownFault(ValueError):
@@ -82,67 +82,71 @@ class MockTarget:
         self._faults = faults
         self.moto = MotoServer()
         self.http = HttpStub()
-        self.proxy: ProxyProcess | None = None
         self.endpoints: Endpoints | None = None
-        self.timings: dict[str, float] = {}
 
     def start(self) -> Endpoints:
         check_faults(self.settings.faults, self._faults)
-        t0 = time.monotonic()
         try:
             self.moto.start()
-            self.timings["moto_start_s"] = time.monotonic() - t0
             self.http.start()
-            endpoint = self.moto.endpoint
-            s3 = self._client("s3")
-            s3.create_bucket(Bucket=self.bucket)
-            arctic_uri = (
-                f"s3://{self.moto.host}:{self.bucket}?port={self.moto.port}"
-                f"&path_prefix={clients.ARCTIC_PATH_PREFIX}"
-                # Explicit fake credentials: the mock world must not depend on
-                # (or pick up) whatever AWS credentials the environment holds.
-                f"&access={FAKE_CREDENTIALS['AWS_ACCESS_KEY_ID']}"
-                f"&secret={FAKE_CREDENTIALS['AWS_SECRET_ACCESS_KEY']}"
-                f"&region={self.settings.region}"
-            )
-            world = MockWorld(
-                run_date=self.run_date,
-                bucket=self.bucket,
-                s3=s3,
-                ssm=self._client("ssm"),
-                arctic=clients.open_arctic(arctic_uri),
-                http=self.http,
-                calendar=TradingCalendar(),
-                ssm_prefix=self.settings.ssm_prefix,
-                endpoint=endpoint,
-            )
-            t1 = time.monotonic()
+            world = self._world()
             self._seed(world)
             for name in self.settings.faults:
                 self._faults[name](world)
-            self.timings["seed_s"] = time.monotonic() - t1
-            s3_endpoint = endpoint
-            if world.denied:
-                # Only the checks go through the proxy; seeding wrote directly. A
-                # process of its own: ArcticDB holds the GIL while it waits for S3.
-                self.proxy = ProxyProcess(endpoint, deny=world.denied).start()
-                s3_endpoint = self.proxy.endpoint
-                arctic_uri = arctic_uri.replace(
-                    f"port={self.moto.port}", f"port={self.proxy.endpoint.rsplit(':', 1)[1]}"
-                )
+            credentials = self._checks_credentials(world)
         except BaseException:
             self.stop()
             raise
         self.endpoints = Endpoints(
             bucket=self.bucket,
             region=self.settings.region,
-            s3_endpoint=s3_endpoint,
-            ssm_endpoint=endpoint,
-            arctic_uri=arctic_uri,
+            s3_endpoint=self.moto.endpoint,
+            ssm_endpoint=self.moto.endpoint,
+            arctic_uri=self._arctic_uri(credentials),
             api_urls={name: self.http.base_url(name) for name in self.apis},
-            credentials=MOCK_CREDENTIALS,
+            credentials=credentials,
         )
         return self.endpoints
+
+    def _world(self) -> MockWorld:
+        """The bucket, created, and unrestricted handles on everything, for seed and faults."""
+        s3 = self._client("s3")
+        s3.create_bucket(Bucket=self.bucket)
+        return MockWorld(
+            run_date=self.run_date,
+            bucket=self.bucket,
+            s3=s3,
+            ssm=self._client("ssm"),
+            arctic=clients.open_arctic(self._arctic_uri(MOCK_CREDENTIALS)),
+            http=self.http,
+            calendar=TradingCalendar(),
+            ssm_prefix=self.settings.ssm_prefix,
+            endpoint=self.moto.endpoint,
+        )
+
+    def _checks_credentials(self, world: MockWorld) -> Mapping[str, str]:
+        """The mock credentials; or, if a fault denied something, those of an IAM user
+        without it, with moto enforcing IAM from now on (so a 403 comes from moto itself).
+
+        Only then: enforcement checks every request's signature and policy, and the
+        healthy world need not pay for that.
+        """
+        if not world.denied:
+            return MOCK_CREDENTIALS
+        credentials = iam_user_key(self._client("iam"), CHECKS_USER, world.checks_policy())
+        self.moto.enforce_iam()
+        return credentials
+
+    def _arctic_uri(self, credentials: Mapping[str, str]) -> str:
+        # Explicit credentials: the mock world must not depend on (or pick up)
+        # whatever AWS credentials the environment holds.
+        return (
+            f"s3://{self.moto.host}:{self.bucket}?port={self.moto.port}"
+            f"&path_prefix={clients.ARCTIC_PATH_PREFIX}"
+            f"&access={credentials['aws_access_key_id']}"
+            f"&secret={credentials['aws_secret_access_key']}"
+            f"&region={self.settings.region}"
+        )
 
     def _client(self, service: str) -> Any:
         return clients.make_client(
@@ -152,7 +156,4 @@ class MockTarget:
     def stop(self) -> None:
         with contextlib.suppress(Exception):
             self.http.stop()
-        if self.proxy is not None:
-            with contextlib.suppress(Exception):
-                self.proxy.stop()
         self.moto.stop()

@@ -10,6 +10,31 @@ from typing import Any
 from .http_stub import HttpStub
 from .trading_calendar import TradingCalendar
 
+# The IAM action moto checks for an S3 request of each HTTP method, on an object
+# and on the bucket itself. moto authorizes HEAD bucket as its own "s3:HeadBucket"
+# (AWS checks s3:ListBucket, which moto checks for listings only), so a HEAD-bucket
+# denial here leaves listings, which ArcticDB needs, untouched.
+_OBJECT_ACTIONS = {
+    "GET": "s3:GetObject",
+    "HEAD": "s3:GetObject",
+    "PUT": "s3:PutObject",
+    "POST": "s3:PutObject",  # multipart uploads
+    "DELETE": "s3:DeleteObject",
+}
+_BUCKET_ACTIONS = {
+    "HEAD": "s3:HeadBucket",
+    "GET": "s3:ListBucket",
+    "PUT": "s3:CreateBucket",
+    "DELETE": "s3:DeleteBucket",
+}
+
+
+def _action(table: dict[str, str], method: str) -> str:
+    try:
+        return table[method.upper()]
+    except KeyError:
+        raise ValueError(f"cannot deny {method!r}: known methods {', '.join(table)}") from None
+
 
 @dataclass
 class MockWorld:
@@ -27,7 +52,7 @@ class MockWorld:
     calendar: TradingCalendar
     ssm_prefix: str
     endpoint: str
-    # (method, key prefix) pairs the S3 endpoint answers with 403; see deny_s3.
+    # (IAM action, resource ARN) pairs the checks' credentials may not use; see deny_s3.
     denied: list[tuple[str, str]] = field(default_factory=list)
 
     def put_json(self, key: str, obj: Any) -> None:
@@ -54,13 +79,26 @@ class MockWorld:
         self.ssm.delete_parameter(Name=self.ssm_prefix.rstrip("/") + "/" + name)
 
     def deny_s3(self, method: str, key_prefix: str) -> None:
-        """Make the checks' S3 endpoint answer ``method`` on keys under ``key_prefix``
-        with 403 AccessDenied, as a bucket policy would (moto enforces none)."""
-        self.denied.append((method.upper(), f"{self.bucket}/{key_prefix}"))
+        """Make S3 answer the checks' ``method`` on keys under ``key_prefix`` with
+        403 AccessDenied, as a role without that permission would get.
+
+        Only the checks are refused (moto's IAM, with credentials of their own):
+        this world keeps writing freely until the seed and faults are done."""
+        action = _action(_OBJECT_ACTIONS, method)
+        self.denied.append((action, f"arn:aws:s3:::{self.bucket}/{key_prefix}*"))
 
     def deny_s3_bucket(self, method: str) -> None:
         """Answer ``method`` on the bucket itself (HEAD bucket, say) with 403, objects untouched."""
-        self.denied.append((method.upper(), f"={self.bucket}"))
+        self.denied.append((_action(_BUCKET_ACTIONS, method), f"arn:aws:s3:::{self.bucket}"))
+
+    def checks_policy(self) -> dict[str, Any]:
+        """The IAM policy of the checks' credentials: everything but what was denied."""
+        statements: list[dict[str, Any]] = [{"Effect": "Allow", "Action": "*", "Resource": "*"}]
+        statements += [
+            {"Effect": "Deny", "Action": action, "Resource": resource}
+            for action, resource in self.denied
+        ]
+        return {"Version": "2012-10-17", "Statement": statements}
 
     def library(self, name: str) -> Any:
         return self.arctic.get_library(name, create_if_missing=True)
