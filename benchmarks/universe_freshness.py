@@ -4,7 +4,7 @@
         [--symbols 1000] [--rows 2500] [--latency-ms 25] [--sample 20] [--run-date 2026-04-18]
 
 Starts ``moto_server`` (a subprocess) and, in a second subprocess, an
-:class:`~pytest_dataflight.s3_proxy.S3Proxy` in front of it that adds
+:class:`s3_proxy.S3Proxy` (this directory's) in front of it that adds
 ``--latency-ms`` to every S3 request and counts requests by ArcticDB key type.
 It writes a universe library straight to moto (no added latency: only the
 reads are measured), then reads it through the proxy three ways, each with a
@@ -37,10 +37,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from s3_proxy import DATA_SEGMENT, key_type
+from s3_proxy_process import ProxyProcess
+
 from pytest_dataflight import clients
 from pytest_dataflight.moto_server import FAKE_CREDENTIALS, MotoServer
-from pytest_dataflight.s3_proxy import DATA_SEGMENT, key_type
-from pytest_dataflight.s3_proxy_process import ProxyProcess
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent

@@ -13,8 +13,10 @@ import pytest
 SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "universe_freshness.py"
 
 
-def load_benchmark() -> ModuleType:
-    # benchmarks/ is a directory of scripts, not a package: load the file itself.
+def load_benchmark(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    # benchmarks/ is a directory of scripts, not a package: load the file itself,
+    # with its directory on sys.path as running it would (its proxy modules live there).
+    monkeypatch.syspath_prepend(str(SCRIPT.parent))
     spec = importlib.util.spec_from_file_location("universe_freshness_benchmark", SCRIPT)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -24,9 +26,9 @@ def load_benchmark() -> ModuleType:
 
 
 def test_benchmark_runs_and_batch_method_reads_no_data_segments(
-    capsys: pytest.CaptureFixture[str],
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    bench = load_benchmark()
+    bench = load_benchmark(monkeypatch)
 
     # Given a toy universe, when the benchmark's main runs on it
     report = bench.main(

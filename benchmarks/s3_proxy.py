@@ -1,9 +1,9 @@
-"""A loopback HTTP proxy in front of an S3 endpoint; no pytest import.
+"""A loopback HTTP proxy in front of an S3 endpoint, for benchmarks; no pytest import.
 
-It exists for what moto cannot do by itself: answer 403 to some writes
-(a bucket whose ``preflight/`` prefix is not writable), add network latency
-(benchmarks against a store that is not on the same machine), and count the
-requests a check makes.
+It exists for what moto cannot do by itself: add network latency (a store
+that is not on the same machine) and count the requests a method makes, by
+ArcticDB key type. (403 faults come from moto's own IAM, see
+``pytest_dataflight.targets``.)
 """
 
 from __future__ import annotations
@@ -12,19 +12,13 @@ import http.client
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterable
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from .loopback import ThreadedHTTPServer
+from pytest_dataflight.loopback import ThreadedHTTPServer
 
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "proxy-connection", "upgrade"}
-
-ACCESS_DENIED = (
-    b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code>'
-    b"<Message>Access Denied (dataflight mock)</Message></Error>"
-)
 
 # ArcticDB's folder for data segments; the others include tindex (indexes),
 # vref/ver (versions), sl (symbol list), lref (locks), cref (library config).
@@ -49,21 +43,12 @@ def key_type(path: str) -> str:
 
 
 class S3Proxy:
-    """Forward every request to ``upstream``; deny, delay and count on the way."""
+    """Forward every request to ``upstream``; delay and count on the way."""
 
-    def __init__(
-        self,
-        upstream: str,
-        *,
-        latency_s: float = 0.0,
-        deny: Iterable[tuple[str, str]] = (),
-        host: str = "127.0.0.1",
-    ) -> None:
+    def __init__(self, upstream: str, *, latency_s: float = 0.0, host: str = "127.0.0.1") -> None:
         parts = urlsplit(upstream)
         self._upstream = (parts.hostname or "127.0.0.1", parts.port or 80)
         self.latency_s = latency_s
-        # (HTTP method, "bucket/key-prefix") pairs answered with 403 AccessDenied.
-        self.deny: list[tuple[str, str]] = list(deny)
         self.host = host
         self.counts: Counter[str] = Counter()
         # "<METHOD> <key type>" -> requests, e.g. "GET tdata" (see key_type).
@@ -76,27 +61,10 @@ class S3Proxy:
         assert self._server is not None, "proxy not started"
         return f"http://{self.host}:{self._server.port}"
 
-    @property
-    def total(self) -> int:
-        return sum(self.counts.values())
-
-    @property
-    def data_segment_gets(self) -> int:
-        return self.key_counts[f"GET {DATA_SEGMENT}"]
-
     def reset_counts(self) -> None:
         with self._lock:
             self.counts.clear()
             self.key_counts.clear()
-
-    def _denied(self, method: str, path: str) -> bool:
-        target = unquote(urlsplit(path).path).strip("/")
-        return any(
-            # "=bucket" denies the bucket itself (HEAD/GET bucket), not its objects.
-            method == m
-            and (target == rule[1:] if rule.startswith("=") else target.startswith(rule))
-            for m, rule in self.deny
-        )
 
     def start(self) -> S3Proxy:
         proxy = self
@@ -116,9 +84,6 @@ class S3Proxy:
                 body = self.rfile.read(length) if length else None
                 if proxy.latency_s:
                     time.sleep(proxy.latency_s)
-                if proxy._denied(method, self.path):
-                    self._send(403, {"Content-Type": "application/xml"}, ACCESS_DENIED)
-                    return
                 conn = http.client.HTTPConnection(*proxy._upstream, timeout=60)
                 try:
                     headers = {

@@ -1,9 +1,9 @@
-"""Run an :class:`~pytest_dataflight.s3_proxy.S3Proxy` in a process of its own; no pytest import.
+"""Run an :class:`s3_proxy.S3Proxy` in a process of its own; no pytest import.
 
 ArcticDB's native calls hold the GIL while they wait for S3 (``get_library``
 and ``list_libraries`` do), so a proxy thread in the same interpreter cannot
 answer them and both stall until ArcticDB times out: the same deadlock that
-rules out moto's in-process server. :class:`ProxyProcess` starts this module
+rules out moto's in-process server. :class:`ProxyProcess` starts this file
 as a child and drives it over stdin/stdout, one JSON object per line:
 
     child -> {"endpoint": "http://127.0.0.1:PORT"}    once, when it listens
@@ -13,7 +13,10 @@ as a child and drives it over stdin/stdout, one JSON object per line:
 
 End of stdin also covers a parent that died without saying goodbye.
 
-Usage: python -m pytest_dataflight.s3_proxy_process UPSTREAM LATENCY_S [METHOD:PREFIX ...]
+Usage: python benchmarks/s3_proxy_process.py UPSTREAM LATENCY_S
+
+Its neighbour ``s3_proxy`` is imported as a script's sibling: run as a file,
+this directory is on ``sys.path``, and whoever imports it puts it there.
 """
 
 from __future__ import annotations
@@ -22,12 +25,13 @@ import contextlib
 import json
 import subprocess
 import sys
-from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
-from .loopback import stop_process
-from .moto_server import _die_with_parent
-from .s3_proxy import S3Proxy
+from s3_proxy import S3Proxy
+
+from pytest_dataflight.loopback import stop_process
+from pytest_dataflight.moto_server import _die_with_parent
 
 START_TIMEOUT_S = 15.0
 
@@ -39,8 +43,7 @@ def _say(obj: object) -> None:
 
 def main(argv: list[str]) -> int:
     upstream, latency_s = argv[0], float(argv[1])
-    deny = [tuple(rule.split(":", 1)) for rule in argv[2:]]
-    proxy = S3Proxy(upstream, latency_s=latency_s, deny=deny).start()  # type: ignore[arg-type]
+    proxy = S3Proxy(upstream, latency_s=latency_s).start()
     try:
         _say({"endpoint": proxy.endpoint})
         for line in sys.stdin:
@@ -64,23 +67,15 @@ def main(argv: list[str]) -> int:
 class ProxyProcess:
     """Start, talk to and stop one proxy child process, by its PID."""
 
-    def __init__(
-        self, upstream: str, *, latency_s: float = 0.0, deny: Iterable[tuple[str, str]] = ()
-    ) -> None:
+    def __init__(self, upstream: str, *, latency_s: float = 0.0) -> None:
         self.upstream = upstream
         self.latency_s = latency_s
-        self.deny = list(deny)
         self.process: subprocess.Popen[str] | None = None
         self.endpoint = ""
 
-    @property
-    def pid(self) -> int | None:
-        return self.process.pid if self.process else None
-
     def start(self) -> ProxyProcess:
-        rules = [f"{method}:{prefix}" for method, prefix in self.deny]
         self.process = subprocess.Popen(
-            [sys.executable, "-m", __name__, self.upstream, str(self.latency_s), *rules],
+            [sys.executable, str(Path(__file__).resolve()), self.upstream, str(self.latency_s)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
