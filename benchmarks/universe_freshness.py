@@ -349,107 +349,149 @@ def parse_args(argv: Sequence[str] | None) -> Options:
 # --- main ------------------------------------------------------------------------------
 
 
+@dataclass
+class Transcript:
+    """What the benchmark prints, kept for its report."""
+
+    lines: list[str] = field(default_factory=list)
+
+    def say(self, line: str = "") -> None:
+        self.lines.append(line)
+        print(line, flush=True)
+
+
+def say_setup(out: Transcript, options: Options) -> None:
+    out.say(
+        f"universe freshness benchmark: {options.symbols} symbols x {options.rows} "
+        f"daily rows ({len(PRICE_COLUMNS) + len(FEATURE_COLUMNS)} columns), "
+        f"+{options.latency_ms:g} ms per S3 request, run date {options.run_date}, "
+        f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}"
+    )
+
+
+def build_step(
+    out: Transcript, moto: MotoServer, symbols: Sequence[str], options: Options
+) -> float:
+    """Create the bucket and write the universe straight to moto; seconds it took."""
+    s3 = clients.make_client("s3", moto.endpoint, REGION)
+    s3.create_bucket(Bucket=BUCKET)
+    say_setup(out, options)
+    started = time.monotonic()
+    library = clients.open_arctic(arctic_uri(moto.endpoint)).get_library(
+        LIBRARY, create_if_missing=True
+    )
+    write_s, compact_s = build_universe(library, symbols, options)
+    build_s = time.monotonic() - started
+    out.say(
+        f"build: {build_s:.1f} s, straight to moto (no added latency): write_batch of "
+        f"{options.write_batch} symbols {write_s:.1f} s, then the first list_symbols "
+        f"(compacts the symbol list) {compact_s:.1f} s"
+    )
+    say_inventory(out, bucket_inventory(s3))
+    return build_s
+
+
+def say_inventory(out: Transcript, inventory: Counter[tuple[str, str]]) -> None:
+    kinds = sorted({kind for kind, _ in inventory}, key=lambda k: -inventory[(k, "bytes")])
+    out.say(
+        "bucket arcticdb/ by key type: "
+        + ", ".join(
+            f"{k} {inventory[(k, 'objects')]} objects {inventory[(k, 'bytes')] / 1e6:.1f} MB"
+            for k in kinds
+        )
+    )
+
+
+def measure_methods(
+    symbols: Sequence[str], options: Options, proxy: ProxyProcess
+) -> dict[str, Result]:
+    """(a), (b) and (c), each through the proxy with a fresh Arctic instance."""
+    from datatests.freshness import sample
+
+    uri = arctic_uri(proxy.endpoint)
+    picked = sample(symbols, options.sample, options.run_date.isoformat())
+    results: dict[str, Result] = {}
+    for key, method, subset, run in (
+        ("a", 'read(columns=["Close"]), seeded sample', picked, per_symbol_reads),
+        ("b", 'read(columns=["Close"]), every symbol', symbols, per_symbol_reads),
+        ("c", "get_description_batch (universe_fresh)", symbols, batch_descriptions),
+    ):
+        print(f"  measuring ({key}) on {len(subset)} symbols ...", file=sys.stderr)
+        results[key] = measure(key, method, subset, proxy, uri, run)
+    return results
+
+
+def measure_listing(proxy: ProxyProcess) -> tuple[float, int]:
+    """(seconds, S3 requests) of list_symbols on the compacted symbol list."""
+    library = clients.open_arctic(arctic_uri(proxy.endpoint)).get_library(LIBRARY)
+    proxy.reset_counts()
+    started = time.perf_counter()
+    library.list_symbols()
+    listing_s = time.perf_counter() - started
+    return listing_s, sum(proxy.counts()["counts"].values())
+
+
+def say_results(
+    out: Transcript, results: Mapping[str, Result], listing_s: float, listing_requests: int
+) -> None:
+    out.say()
+    for line in table(results):
+        out.say(line)
+    out.say()
+    for result in results.values():
+        out.say(by_type(result))
+    out.say(
+        f"list_symbols on the compacted symbol list, which universe_fresh calls once "
+        f"before (c): {listing_requests} requests, {listing_s:.2f} s"
+    )
+
+
+def say_verdict(out: Transcript, report: Report, expected: dt.date, moto_pid: int | None) -> None:
+    out.say(f"every method found all symbols ending {expected}; (c) fetched 0 data segments: OK")
+    verdict = "yes" if report.speed_up >= TARGET_SPEED_UP else "NO"
+    out.say(f"(c) is {report.speed_up:.1f}x faster than (b): >= {TARGET_SPEED_UP:g}x: {verdict}")
+    mem = rss_mb(moto_pid)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    out.say(
+        f"memory: this process peaked at {peak:.0f} MB"
+        + (f", moto_server holds {mem:.0f} MB" if mem is not None else "")
+    )
+    out.say(f"total {report.total_s:.0f} s; load average now {os.getloadavg()[0]:.1f}")
+
+
+def run_benchmark(
+    options: Options, moto: MotoServer, proxy: ProxyProcess, started: float
+) -> Report:
+    """Build, measure, check and report, with moto started and the proxy not yet."""
+    out = Transcript()
+    symbols = symbol_names(options.symbols)
+    build_s = build_step(out, moto, symbols, options)
+    proxy.start()
+    results = measure_methods(symbols, options, proxy)
+    # universe_fresh lists the library first; shown apart, it is the same for all.
+    listing_s, listing_requests = measure_listing(proxy)
+    say_results(out, results, listing_s, listing_requests)
+    expected = last_business_day(options.run_date)
+    check(results, expected)
+    total_s = time.monotonic() - started
+    report = Report(options, build_s, total_s, results, listing_s, listing_requests, out.lines)
+    say_verdict(out, report, expected, moto.pid)
+    return report
+
+
 def main(argv: Sequence[str] | None = None) -> Report:
     """Run the benchmark; print and return its report. Raises BenchmarkFailure."""
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))  # datatests/ is part of the repository, not installed
-    from datatests.freshness import sample
-
     options = parse_args(argv)
-    lines: list[str] = []
-
-    def say(line: str = "") -> None:
-        lines.append(line)
-        print(line, flush=True)
-
-    t0 = time.monotonic()
-    symbols = symbol_names(options.symbols)
-    expected = last_business_day(options.run_date)
+    started = time.monotonic()
     moto = MotoServer()
     proxy: ProxyProcess | None = None
     with environment({**FAKE_CREDENTIALS, **clients.arctic_env()}):
         try:
             moto.start()
-            s3 = clients.make_client("s3", moto.endpoint, REGION)
-            s3.create_bucket(Bucket=BUCKET)
-
-            say(
-                f"universe freshness benchmark: {options.symbols} symbols x {options.rows} "
-                f"daily rows ({len(PRICE_COLUMNS) + len(FEATURE_COLUMNS)} columns), "
-                f"+{options.latency_ms:g} ms per S3 request, run date {options.run_date}, "
-                f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}"
-            )
-            started = time.monotonic()
-            direct = clients.open_arctic(arctic_uri(moto.endpoint))
-            library = direct.get_library(LIBRARY, create_if_missing=True)
-            write_s, compact_s = build_universe(library, symbols, options)
-            build_s = time.monotonic() - started
-            del direct, library
-            say(
-                f"build: {build_s:.1f} s, straight to moto (no added latency): write_batch of "
-                f"{options.write_batch} symbols {write_s:.1f} s, then the first list_symbols "
-                f"(compacts the symbol list) {compact_s:.1f} s"
-            )
-            inventory = bucket_inventory(s3)
-            kinds = sorted({kind for kind, _ in inventory}, key=lambda k: -inventory[(k, "bytes")])
-            say(
-                "bucket arcticdb/ by key type: "
-                + ", ".join(
-                    f"{k} {inventory[(k, 'objects')]} objects "
-                    f"{inventory[(k, 'bytes')] / 1e6:.1f} MB"
-                    for k in kinds
-                )
-            )
-
             proxy = ProxyProcess(moto.endpoint, latency_s=options.latency_ms / 1000)
-            proxy.start()
-            uri = arctic_uri(proxy.endpoint)
-            picked = sample(symbols, options.sample, options.run_date.isoformat())
-            results: dict[str, Result] = {}
-            for key, method, subset, run in (
-                ("a", 'read(columns=["Close"]), seeded sample', picked, per_symbol_reads),
-                ("b", 'read(columns=["Close"]), every symbol', symbols, per_symbol_reads),
-                ("c", "get_description_batch (universe_fresh)", symbols, batch_descriptions),
-            ):
-                print(f"  measuring ({key}) on {len(subset)} symbols ...", file=sys.stderr)
-                results[key] = measure(key, method, subset, proxy, uri, run)
-
-            # universe_fresh lists the library first; shown apart, it is the same for all.
-            library = clients.open_arctic(uri).get_library(LIBRARY)
-            proxy.reset_counts()
-            listing_started = time.perf_counter()
-            library.list_symbols()
-            listing_s = time.perf_counter() - listing_started
-            listing_requests = sum(proxy.counts()["counts"].values())
-
-            say()
-            for line in table(results):
-                say(line)
-            say()
-            for result in results.values():
-                say(by_type(result))
-            say(
-                f"list_symbols on the compacted symbol list, which universe_fresh calls once "
-                f"before (c): {listing_requests} requests, {listing_s:.2f} s"
-            )
-            check(results, expected)
-            total_s = time.monotonic() - t0
-            report = Report(options, build_s, total_s, results, listing_s, listing_requests, lines)
-            say(
-                f"every method found all symbols ending {expected}; (c) fetched 0 data segments: OK"
-            )
-            verdict = "yes" if report.speed_up >= TARGET_SPEED_UP else "NO"
-            say(
-                f"(c) is {report.speed_up:.1f}x faster than (b): >= {TARGET_SPEED_UP:g}x: {verdict}"
-            )
-            mem = rss_mb(moto.pid)
-            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-            say(
-                f"memory: this process peaked at {peak:.0f} MB"
-                + (f", moto_server holds {mem:.0f} MB" if mem is not None else "")
-            )
-            say(f"total {total_s:.0f} s; load average now {os.getloadavg()[0]:.1f}")
-            return report
+            return run_benchmark(options, moto, proxy, started)
         finally:
             if proxy is not None:
                 proxy.stop()
