@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Mapping
 
 import pytest
 
-from pytest_dataflight import MockWorld, usage_error
+from pytest_dataflight import MockWorld, OptionSpec, add_option, option_value, usage_error
 
 from . import faults, mock_world
 from .layout import ALL_SECRETS, APIS
@@ -21,19 +20,22 @@ PHASES = {
 }
 
 
+UNIVERSE_SAMPLE = OptionSpec(
+    "universe_sample",
+    "--universe-sample",
+    "UNIVERSE_SAMPLE",
+    "universe_fresh checks a deterministic sample of N tickers (seeded by run date) "
+    "instead of all; for very large universes.",
+    metavar="N",
+)
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
-    # No argparse type=: a bad value must be our usage error, so the report is written.
-    parser.getgroup("dataflight").addoption(
-        "--universe-sample",
-        default=None,
-        metavar="N",
-        help="universe_fresh checks a deterministic sample of N tickers (seeded by run date) "
-        "instead of all; for very large universes. Env: UNIVERSE_SAMPLE.",
-    )
+    add_option(parser, UNIVERSE_SAMPLE)
 
 
 def _universe_sample(config: pytest.Config) -> int | None:
-    raw = config.getoption("--universe-sample") or os.environ.get("UNIVERSE_SAMPLE") or None
+    raw = option_value(config, UNIVERSE_SAMPLE)
     if raw is None:
         return None
     try:

@@ -1,18 +1,23 @@
-"""pytest-dataflight: data contracts as ordinary pytest tests."""
+"""pytest-dataflight: data contracts as ordinary pytest tests.
+
+``__all__`` is what a suite (its contracts, its conftest, its mock world and
+faults) uses; every other module is private to the plugin.
+"""
 
 from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
-from .clients import Endpoints, ReadOnlyViolation, StoreUnreachable
+from .clients import ReadOnlyViolation, StoreUnreachable
 from .contract import ContractInfo, contract
 from .evidence import Evidence
-from .http_stub import HttpStub
-from .masking import Masker, mask_url
-from .moto_server import MotoServer
-from .secret_store import Secret, SecretStore
+from .masking import mask_url
+from .options import add_option, option_value
+from .settings import OptionSpec
 from .state import usage_error
-from .trading_calendar import CalendarError, TradingCalendar
+from .thresholds import soft_threshold, warn
+from .trading_calendar import TradingCalendar
+from .windows import SymbolWindow, Window, WindowCache
 from .world import MockWorld
 
 try:
@@ -21,21 +26,22 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0"
 
 __all__ = [
-    "CalendarError",
     "ContractInfo",
-    "Endpoints",
     "Evidence",
-    "HttpStub",
-    "Masker",
     "MockWorld",
-    "MotoServer",
+    "OptionSpec",
     "ReadOnlyViolation",
-    "Secret",
-    "SecretStore",
     "StoreUnreachable",
+    "SymbolWindow",
     "TradingCalendar",
+    "Window",
+    "WindowCache",
     "__version__",
+    "add_option",
     "contract",
     "mask_url",
+    "option_value",
+    "soft_threshold",
     "usage_error",
+    "warn",
 ]

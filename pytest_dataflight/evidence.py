@@ -7,7 +7,10 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-# Lists longer than this are cut, with the count of what was left out.
+from .report_size import cut_items, cut_text
+
+# Lists longer than this are cut, with the count of what was left out (the
+# report's own truncation rule, report_size.cut_items / cut_text).
 MAX_LIST_ITEMS = 50
 MAX_STR_CHARS = 2000
 
@@ -15,9 +18,7 @@ MAX_STR_CHARS = 2000
 def to_jsonable(value: Any, limit: int = MAX_LIST_ITEMS) -> Any:
     """Plain JSON values from pandas, numpy, dates, sets and friends."""
     if value is None or isinstance(value, bool | int | str):
-        if isinstance(value, str) and len(value) > MAX_STR_CHARS:
-            return value[:MAX_STR_CHARS] + f"... ({len(value) - MAX_STR_CHARS} more chars)"
-        return value
+        return cut_text(value, MAX_STR_CHARS) if isinstance(value, str) else value
     if isinstance(value, float):
         return value if math.isfinite(value) else str(value)
     if isinstance(value, dt.datetime | dt.date | dt.time):
@@ -28,9 +29,7 @@ def to_jsonable(value: Any, limit: int = MAX_LIST_ITEMS) -> Any:
         items = sorted(value, key=str) if isinstance(value, set | frozenset) else list(value)
         # Convert only what is kept: 10,000 stale tickers cost 50 conversions.
         kept = [to_jsonable(v, limit) for v in items[:limit]]
-        if len(items) <= limit:
-            return kept
-        return {"items": kept, "truncated": len(items) - limit, "total": len(items)}
+        return cut_items(kept + items[limit:], limit)
     # numpy / pandas without importing them: scalars have .item(), timestamps .isoformat().
     if hasattr(value, "isoformat") and callable(value.isoformat):
         try:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 MASK = "***"
 # Secrets shorter than this are not masked by value: masking "1" would shred
@@ -61,3 +62,21 @@ class Masker:
 def mask_url(url: str) -> str:
     """A URL fit for a message: credentials in its query string replaced."""
     return _URL_KEY.sub(lambda m: m.group(1) + MASK, url)
+
+
+def map_strings(value: Any, fn: Callable[[str], str]) -> Any:
+    """``value`` with ``fn`` applied to every string in it, mapping keys included.
+
+    The one walk over JSON-like data in the package: the report and pytest's
+    serialised test reports are masked through it. Tuples stay tuples (pytest's
+    ``user_properties`` are pairs).
+    """
+    if isinstance(value, str):
+        return fn(value)
+    if isinstance(value, Mapping):
+        return {fn(str(k)): map_strings(v, fn) for k, v in value.items()}
+    if isinstance(value, list):
+        return [map_strings(v, fn) for v in value]
+    if isinstance(value, tuple):
+        return tuple(map_strings(v, fn) for v in value)
+    return value

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from .masking import Masker
+from .masking import Masker, map_strings
 from .state import state_key
 
 Mask = Callable[[str], str]
@@ -45,14 +45,13 @@ def active_mask(config: pytest.Config) -> Mask | None:
 
     The plugin is loaded in every pytest run of an environment that has it
     installed; another project's ``assert url == "...?api_key=abc"`` must keep
-    its diff. A run is a data run once it has a target or a run date, knows a
-    secret, or failed to resolve its settings (a data run gone wrong).
+    its diff. Data runs (the one decision, ``RunState.data_run``) and runs
+    that know a secret are masked.
     """
     state = config.stash.get(state_key, None)
     if state is None:
         return masker_for(config).mask
-    settings = state.settings
-    if settings.target or settings.run_date or state.masker.values:
+    if state.data_run or state.masker.values:
         return state.masker.mask
     return None
 
@@ -69,21 +68,6 @@ def declare_env_secrets(config: pytest.Config) -> None:
             masker.add(os.environ.get(str(name)))
 
 
-def _mask_tree(value: Any, mask: Mask, changed: list[bool]) -> Any:
-    if isinstance(value, str):
-        masked = mask(value)
-        if masked != value:
-            changed[0] = True
-        return masked
-    if isinstance(value, dict):
-        return {k: _mask_tree(v, mask, changed) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_mask_tree(v, mask, changed) for v in value]
-    if isinstance(value, tuple):
-        return tuple(_mask_tree(v, mask, changed) for v in value)
-    return value
-
-
 def mask_report(
     config: pytest.Config, report: pytest.TestReport | pytest.CollectReport, mask: Mask
 ) -> bool:
@@ -98,9 +82,8 @@ def mask_report(
     data = config.hook.pytest_report_to_serializable(config=config, report=report)
     if not data:
         return False
-    changed = [False]
-    masked = _mask_tree(data, mask, changed)
-    if not changed[0]:
+    masked = map_strings(data, mask)
+    if masked == data:
         return False
     clean: Any = None
     try:
@@ -112,7 +95,7 @@ def mask_report(
             report.longrepr = mask(str(report.longrepr))
         report.sections = [(mask(k), mask(v)) for k, v in report.sections]
         if isinstance(report, pytest.TestReport):
-            report.user_properties = _mask_tree(report.user_properties, mask, [False])
+            report.user_properties = map_strings(report.user_properties, mask)
         return True
     for name in _MASKED_ATTRS:
         if hasattr(clean, name):
@@ -133,7 +116,7 @@ class Redactor:
 
     # Log records: live logging (log_cli), --log-file and caplog format records
     # outside any report, so the message is masked where the record is made.
-    def _install_log_masking(self) -> None:
+    def start(self) -> None:  # undone by stop(), from unregister()
         previous = logging.getLogRecordFactory()
         config = self.config
 
@@ -149,13 +132,6 @@ class Redactor:
 
         self._previous_factory, self._factory = previous, factory
         logging.setLogRecordFactory(factory)
-
-    def pytest_configure(self, config: pytest.Config) -> None:
-        self._install_log_masking()
-
-    @pytest.hookimpl(tryfirst=True)  # state exists by now; conftests are loaded
-    def pytest_sessionstart(self, session: pytest.Session) -> None:
-        declare_env_secrets(self.config)
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         # conftest.py files below the rootdir are loaded during collection.
@@ -173,7 +149,7 @@ class Redactor:
         if mask is not None:
             mask_report(self.config, report, mask)
 
-    def pytest_unconfigure(self, config: pytest.Config) -> None:
+    def stop(self) -> None:
         # Restore only if nobody replaced the factory after us (nested pytester runs).
         if self._factory is not None and logging.getLogRecordFactory() is self._factory:
             assert self._previous_factory is not None
@@ -197,10 +173,20 @@ def _mask_record(record: logging.LogRecord, mask: Mask) -> None:
 
 
 def register(config: pytest.Config) -> None:
-    config.pluginmanager.register(Redactor(config), "dataflight-redactor")
+    """Mask from here on: log records at once, reports as they are made.
+
+    The initial conftests (a suite's, named on the command line) are loaded
+    by now, so their secret names are known; later ones are declared at the
+    end of collection.
+    """
+    redactor = Redactor(config)
+    config.pluginmanager.register(redactor, "dataflight-redactor")
+    redactor.start()
+    declare_env_secrets(config)
 
 
 def unregister(config: pytest.Config) -> None:
-    plugin = config.pluginmanager.get_plugin("dataflight-redactor")
-    if plugin is not None:
-        config.pluginmanager.unregister(plugin)
+    redactor = config.pluginmanager.get_plugin("dataflight-redactor")
+    if redactor is not None:
+        redactor.stop()
+        config.pluginmanager.unregister(redactor)

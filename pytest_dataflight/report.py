@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from .evidence import to_jsonable
+from .masking import map_strings
 from .report_size import MAX_REPORT_BYTES, cut, dumps, fit_to_size
 
 __all__ = [
@@ -261,6 +262,7 @@ def _first_line(text: str | None, limit: int = 120) -> str:
 
 
 def _cut_list(names: list[str], limit: int) -> str:
+    """``names`` joined, as many as fit in ``limit`` characters, then ``+N more``."""
     text = ", ".join(names)
     if len(text) <= limit:
         return text
@@ -268,9 +270,49 @@ def _cut_list(names: list[str], limit: int) -> str:
     for i, name in enumerate(names):
         candidate = ", ".join([*shown, name]) + f" +{len(names) - i - 1} more"
         if len(candidate) > limit:
-            return ", ".join(shown) + f" +{len(names) - i} more"
+            break
         shown.append(name)
-    return text  # pragma: no cover - the loop always returns
+    return ", ".join(shown) + f" +{len(names) - len(shown)} more"
+
+
+def _passed_clause(counts: Counter[str], total: int) -> str:
+    clause = f"{counts['passed']} of {total} contracts held"
+    for outcome in ("warned", "skipped"):
+        if counts[outcome]:
+            clause += f", {counts[outcome]} {outcome}"
+    return clause
+
+
+def _problem_clause(reason: str | None, decisive: list[dict[str, Any]], total: int) -> str:
+    parts = []
+    if reason:
+        # Every line of a usage error counts (all missing settings at once).
+        reason_line = _one_line(reason.replace("\n", "; "))
+        parts.append(reason_line if len(reason_line) <= 300 else reason_line[:297] + "...")
+    for outcome, label in (("failed", "failed"), ("error", "could not be evaluated")):
+        n = sum(1 for e in decisive if e["outcome"] == outcome)
+        if n:
+            parts.append(f"{n} of {total} {label}")
+    n_not_run = sum(1 for e in decisive if e["outcome"] == "not_run")
+    if n_not_run:
+        parts.append(f"{n_not_run} not run")
+    return "; ".join(parts) or f"{total} contracts"
+
+
+def _with_violations(text: str, violations: list[dict[str, Any]], tail: str, limit: int) -> str:
+    """``text`` followed by as many violations as fit, then ``+N more``."""
+    for i, entry in enumerate(violations):
+        consumers_of = ", ".join(entry["consumers"]) or "no consumers"
+        item = f"{entry['contract']} [{entry['outcome']}] -> {consumers_of}"
+        detail = _first_line(entry["message"], 100)
+        if detail:
+            item += f" ({detail})"
+        sep = " - " if i == 0 else "; "
+        more = f"; +{len(violations) - i - 1} more" if i + 1 < len(violations) else ""
+        if len(_one_line(text + sep + item + more + tail)) > limit:
+            return text + f"{sep}+{len(violations) - i} more"
+        text += sep + item
+    return text
 
 
 def make_headline(
@@ -288,51 +330,21 @@ def make_headline(
     """
     order = {c.nodeid: i for i, c in enumerate(facts.collected)}
     decisive = [e for e in entries if e["severity"] == "error"]
-    counts = Counter(e["outcome"] for e in entries)
     head = (
         f"dataflight {status.upper()} run-date={facts.run_date or 'unset'} "
         f"target={facts.target or 'unset'}"
     )
-    total = len(entries)
     if status == "passed":
-        clause = f"{counts['passed']} of {total} contracts held"
-        for outcome in ("warned", "skipped"):
-            if counts[outcome]:
-                clause += f", {counts[outcome]} {outcome}"
+        clause = _passed_clause(Counter(e["outcome"] for e in entries), len(entries))
     else:
-        parts = []
-        if reason:
-            # Every line of a usage error counts (all missing settings at once).
-            reason_line = _one_line(reason.replace("\n", "; "))
-            parts.append(reason_line if len(reason_line) <= 300 else reason_line[:297] + "...")
-        for outcome, label in (("failed", "failed"), ("error", "could not be evaluated")):
-            n = sum(1 for e in decisive if e["outcome"] == outcome)
-            if n:
-                parts.append(f"{n} of {total} {label}")
-        n_not_run = sum(1 for e in decisive if e["outcome"] == "not_run")
-        if n_not_run:
-            parts.append(f"{n_not_run} not run")
-        clause = "; ".join(parts) or f"{total} contracts"
+        clause = _problem_clause(reason, decisive, len(entries))
     blocked = [name for name, state in consumers.items() if state == "blocked"]
     tail = f" | blocked: {_cut_list(blocked, 300)}" if blocked else ""
-
     violations = sorted(
         (e for e in decisive if e["outcome"] in ("failed", "error")),
         key=lambda e: (order.get(e["nodeid"], len(order)), e["nodeid"]),
     )
-    text = f"{head}: {clause}"
-    for i, entry in enumerate(violations):
-        consumers_of = ", ".join(entry["consumers"]) or "no consumers"
-        item = f"{entry['contract']} [{entry['outcome']}] -> {consumers_of}"
-        detail = _first_line(entry["message"], 100)
-        if detail:
-            item += f" ({detail})"
-        sep = " - " if i == 0 else "; "
-        more = f"; +{len(violations) - i - 1} more" if i + 1 < len(violations) else ""
-        if len(_one_line(text + sep + item + more + tail)) > limit:
-            text += f"{sep}+{len(violations) - i} more"
-            break
-        text += sep + item
+    text = _with_violations(f"{head}: {clause}", violations, tail, limit)
     return _one_line(text + tail)[:limit]
 
 
@@ -370,17 +382,6 @@ def _summary(facts: RunFacts, tests: list[dict[str, Any]]) -> dict[str, int]:
 
 
 # --- building ---------------------------------------------------------------
-
-
-def map_strings(value: Any, fn: Mask) -> Any:
-    """``value`` with ``fn`` applied to every string in it (keys included)."""
-    if isinstance(value, str):
-        return fn(value)
-    if isinstance(value, Mapping):
-        return {fn(str(k)): map_strings(v, fn) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [map_strings(v, fn) for v in value]
-    return value
 
 
 def _iso(epoch: float) -> str:

@@ -42,11 +42,27 @@ TRUNCATED_KEYS = "..."
 _TRUNCATED_LIST_KEYS = frozenset({"items", "truncated", "total"})
 
 
-def cut(text: str, limit: int, counts: Counter[str]) -> str:
+# --- the one truncation rule: evidence as it is recorded, the report as it is sized ---
+
+
+def cut_text(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, saying how many were left out."""
     if len(text) <= limit:
         return text
-    counts["strings_cut"] += 1
     return text[:limit] + CUT_MARK.format(len(text) - limit)
+
+
+def cut_items(items: list[Any], limit: int) -> list[Any] | dict[str, Any]:
+    """``items`` if at most ``limit``; else the first ``limit`` with the counts."""
+    if len(items) <= limit:
+        return items
+    return {"items": items[:limit], "truncated": len(items) - limit, "total": len(items)}
+
+
+def cut(text: str, limit: int, counts: Counter[str]) -> str:
+    if len(text) > limit:
+        counts["strings_cut"] += 1
+    return cut_text(text, limit)
 
 
 def _shrink(value: Any, limits: Limits, counts: Counter[str]) -> Any:
@@ -69,11 +85,10 @@ def _shrink(value: Any, limits: Limits, counts: Counter[str]) -> Any:
             out[TRUNCATED_KEYS] = f"{len(value) - max_keys} more keys of {len(value)}"
         return out
     if isinstance(value, list):
+        if len(value) > limits.list_items:
+            counts["list_items_cut"] += len(value) - limits.list_items
         kept = [_shrink(v, limits, counts) for v in value[: limits.list_items]]
-        if len(value) <= limits.list_items:
-            return kept
-        counts["list_items_cut"] += len(value) - len(kept)
-        return {"items": kept, "truncated": len(value) - len(kept), "total": len(value)}
+        return cut_items(kept + value[limits.list_items :], limits.list_items)
     return value
 
 

@@ -12,6 +12,7 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 TARGETS = ("live", "mock")
 DEFAULT_REPORT = "dataflight-report.json"
@@ -21,15 +22,33 @@ MOCK_BUCKET = "dataflight-mock"
 
 @dataclass(frozen=True)
 class OptionSpec:
-    """One setting: where it may come from and what it means."""
+    """One setting: where it may come from and what it means.
+
+    Suites declare their own options with the same class (see
+    :func:`pytest_dataflight.add_option`), so their precedence is ours.
+    """
 
     dest: str
     flag: str
     env: str
     help: str
     default: str | None = None
+    # Repeatable on the command line; comma-separated in the env var and ini key.
+    multiple: bool = False
+    metavar: str | None = None
+    ini: str = ""  # default: dataflight_<dest>
+
+    @property
+    def ini_name(self) -> str:
+        return self.ini or f"dataflight_{self.dest}"
+
+    @property
+    def option_dest(self) -> str:
+        """The argparse dest (and ``config.getoption`` name) of the flag."""
+        return f"dataflight_{self.dest}"
 
 
+REPORT_S3_ENV = "DATAFLIGHT_REPORT_S3"
 OPTIONS: tuple[OptionSpec, ...] = (
     OptionSpec(
         "run_date",
@@ -58,6 +77,23 @@ OPTIONS: tuple[OptionSpec, ...] = (
         f"SSM Parameter Store prefix for secrets (default {DEFAULT_SSM_PREFIX}).",
         DEFAULT_SSM_PREFIX,
     ),
+    OptionSpec(
+        "report_s3",
+        "--dataflight-report-s3",
+        REPORT_S3_ENV,
+        "also upload the JSON report to s3://BUCKET/KEY (live target only; "
+        "{run_date} and {target} in KEY are filled in).",
+        metavar="S3_URL",
+        ini="dataflight_report_s3",
+    ),
+    OptionSpec(
+        "faults",
+        "--mock-fault",
+        "DATAFLIGHT_MOCK_FAULTS",
+        "apply the suite's named fault to the mock world (repeatable; --target mock only).",
+        multiple=True,
+        metavar="NAME",
+    ),
 )
 
 
@@ -78,6 +114,7 @@ class Settings:
     report: str
     ssm_prefix: str
     faults: tuple[str, ...] = ()
+    report_s3: str | None = None
     bucket: str | None = None
     arctic_uri: str | None = None
     region: str = "us-east-1"
@@ -100,6 +137,7 @@ class Settings:
             "report": self.report,
             "ssm_prefix": self.ssm_prefix,
             "faults": list(self.faults),
+            "report_s3": self.report_s3,
             "bucket": self.bucket,
             "arctic_uri": self.arctic_uri,
             "region": self.region,
@@ -115,6 +153,7 @@ class Settings:
             report=data["report"],
             ssm_prefix=data["ssm_prefix"],
             faults=tuple(data.get("faults") or ()),
+            report_s3=data.get("report_s3"),
             bucket=data.get("bucket"),
             arctic_uri=data.get("arctic_uri"),
             region=data.get("region") or "us-east-1",
@@ -135,55 +174,73 @@ def parse_run_date(value: str) -> dt.date:
         ) from None
 
 
-def resolve(
-    cli: Callable[[str], Any],
-    ini: Callable[[str], Any],
-    environ: Mapping[str, str] | None = None,
-    faults: Sequence[str] = (),
-    data_suite: bool = False,
-) -> Settings:
-    """Resolve every setting, CLI > env > ini > default, and validate them all.
+Lookup = Callable[[str], Any]
 
-    ``cli(dest)`` and ``ini(dest)`` return the raw value or None. All problems
-    are collected before raising, so a user fixes them in one go; with
-    ``data_suite``, a missing target or run date is one of them.
+
+def raw_value(
+    spec: OptionSpec, cli: Lookup, ini: Lookup, env: Mapping[str, str]
+) -> tuple[Any, str | None]:
+    """(value, source) by CLI > env > ini > default; an empty value counts as unset.
+
+    A ``multiple`` option yields a tuple of names, duplicates dropped in order.
     """
-    env = os.environ if environ is None else environ
-    raw: dict[str, str | None] = {}
-    sources: dict[str, str] = {}
-    for spec in OPTIONS:
-        for source, value in (
-            ("cli", cli(spec.dest)),
-            ("env", env.get(spec.env) or None),
-            ("ini", ini(spec.dest) or None),
-            ("default", spec.default),
-        ):
-            if value is not None:
-                raw[spec.dest] = str(value).strip()
-                sources[spec.dest] = source
-                break
-        else:
-            raw[spec.dest] = None
+    for source, value in (
+        ("cli", cli(spec.dest)),
+        ("env", env.get(spec.env) or None),
+        ("ini", ini(spec.dest) or None),
+        ("default", spec.default),
+    ):
+        if spec.multiple and isinstance(value, str):
+            value = [part for part in value.split(",")]
+        if spec.multiple and value:
+            names = (str(v).strip() for v in value)
+            return tuple(dict.fromkeys(n for n in names if n)), source
+        if not spec.multiple and value is not None:
+            return str(value).strip(), source
+    return ((), None) if spec.multiple else (None, None)
 
-    problems: list[str] = []
-    run_date: dt.date | None = None
-    if raw["run_date"] is not None:
-        try:
-            run_date = parse_run_date(raw["run_date"])
-            check_in_calendar(run_date)
-        except ValueError as exc:
-            problems.append(str(exc))
 
-    target = raw["target"]
-    if target is not None:
-        target = target.lower()
-        if target not in TARGETS:
-            problems.append(
-                f"unknown target {raw['target']!r}: choose --target live or --target mock "
-                "(or set DATAFLIGHT_TARGET)"
-            )
-            target = None
+def _check_run_date(raw: str | None, problems: list[str]) -> dt.date | None:
+    if raw is None:
+        return None
+    try:
+        run_date = parse_run_date(raw)
+        check_in_calendar(run_date)
+    except ValueError as exc:
+        problems.append(str(exc))
+        return None
+    return run_date
 
+
+def _check_target(raw: str | None, problems: list[str]) -> str | None:
+    if raw is None:
+        return None
+    if raw.lower() in TARGETS:
+        return raw.lower()
+    problems.append(
+        f"unknown target {raw!r}: choose --target live or --target mock (or set DATAFLIGHT_TARGET)"
+    )
+    return None
+
+
+def _check_report_s3(url: str | None, target: str | None, problems: list[str]) -> str | None:
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme != "s3" or not parts.netloc or not parts.path.strip("/"):
+        problems.append(f"invalid --dataflight-report-s3 {url!r}: expected s3://BUCKET/KEY")
+        return None
+    if target != "live":
+        problems.append(
+            "--dataflight-report-s3 uploads reports of the live target only "
+            f"(got target {target or 'unset'}): a mock report must never be read "
+            "as a live one; add --target live or drop the upload"
+        )
+    return url
+
+
+def _where(target: str | None, env: Mapping[str, str], problems: list[str]) -> dict[str, Any]:
+    """Bucket, ArcticDB URI and region of ``target``."""
     bucket = env.get("DATAFLIGHT_BUCKET") or None
     arctic_uri = env.get("DATAFLIGHT_ARCTIC_URI") or None
     if target == "live" and not bucket:
@@ -193,33 +250,67 @@ def resolve(
     if target == "mock":
         bucket = MOCK_BUCKET
         arctic_uri = None  # built from the moto endpoint once it is up
-    if faults and target != "mock":
+    region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1"
+    return {"bucket": bucket, "arctic_uri": arctic_uri, "region": region}
+
+
+def resolve_partial(
+    cli: Lookup,
+    ini: Lookup,
+    environ: Mapping[str, str] | None = None,
+    data_suite: bool = False,
+) -> tuple[Settings, list[str]]:
+    """Every setting, CLI > env > ini > default, and every problem found.
+
+    ``cli(dest)`` and ``ini(dest)`` return the raw value or None. Invalid
+    values resolve to None, so a usage-error run still has what could be
+    read (its report names the run date and target when they were valid).
+    With ``data_suite``, a missing target or run date is a problem too.
+    """
+    env = os.environ if environ is None else environ
+    raw: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    for spec in OPTIONS:
+        raw[spec.dest], source = raw_value(spec, cli, ini, env)
+        if source is not None:
+            sources[spec.dest] = source
+    problems: list[str] = []
+    run_date = _check_run_date(raw["run_date"], problems)
+    target = _check_target(raw["target"], problems)
+    where = _where(target, env, problems)
+    if raw["faults"] and target != "mock":
         problems.append(
             "--mock-fault applies to the mock world only: add --target mock "
             f"(got target {target or 'unset'})"
         )
-
-    region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1"
-    report = raw["report"] or DEFAULT_REPORT
+    report_s3 = _check_report_s3(raw["report_s3"], target, problems)
     ssm_prefix = raw["ssm_prefix"] or DEFAULT_SSM_PREFIX
-    if not ssm_prefix.startswith("/"):
-        ssm_prefix = "/" + ssm_prefix
-
     if data_suite:
         problems.extend(_missing(raw["target"] is None, raw["run_date"] is None))
-    if problems:
-        raise SettingsError(problems)
-    return Settings(
+    settings = Settings(
         run_date=run_date,
         target=target,
-        report=report,
-        ssm_prefix=ssm_prefix,
-        faults=tuple(dict.fromkeys(faults)),
-        bucket=bucket,
-        arctic_uri=arctic_uri,
-        region=region,
+        report=raw["report"] or DEFAULT_REPORT,
+        ssm_prefix=ssm_prefix if ssm_prefix.startswith("/") else "/" + ssm_prefix,
+        faults=raw["faults"],
+        report_s3=report_s3,
         sources=sources,
+        **where,
     )
+    return settings, problems
+
+
+def resolve(
+    cli: Lookup,
+    ini: Lookup,
+    environ: Mapping[str, str] | None = None,
+    data_suite: bool = False,
+) -> Settings:
+    """:func:`resolve_partial`, raising :class:`SettingsError` with every problem."""
+    settings, problems = resolve_partial(cli, ini, environ, data_suite)
+    if problems:
+        raise SettingsError(problems)
+    return settings
 
 
 def missing_for_data_suite(settings: Settings) -> list[str]:

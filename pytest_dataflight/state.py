@@ -28,6 +28,9 @@ class RunState:
     """Everything the fixtures share within one process of a run."""
 
     settings: Settings
+    # The one decision whether this is a data run (plugin._is_data_run): it
+    # gets a report, and pytest's output is masked.
+    data_run: bool = False
     masker: Masker = field(default_factory=Masker)
     # Set on the process that owns the mock world (controller or serial run).
     mock: MockTarget | None = None

@@ -8,10 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    pass
+from typing import Any
 
 # exchange_calendars has no rules before this for XNYS that we trust for data
 # freshness; asking earlier is a mistake in the caller, not a session count.

@@ -29,9 +29,9 @@ def resolve_from(
     ini: Mapping[str, str] | None = None,
     faults: tuple[str, ...] = (),
 ) -> Settings:
-    cli_values: dict[str, Any] = dict(cli or {})
+    cli_values: dict[str, Any] = {**dict(cli or {}), "faults": list(faults)}
     ini_values: dict[str, Any] = dict(ini or {})
-    return resolve(cli=cli_values.get, ini=ini_values.get, environ=dict(env or {}), faults=faults)
+    return resolve(cli=cli_values.get, ini=ini_values.get, environ=dict(env or {}))
 
 
 # (dest, env variable, value at CLI, env, ini, the default's resolved value)

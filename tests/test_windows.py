@@ -26,7 +26,6 @@ import pandas as pd
 import pytest
 from plugin_helpers import MOCK_ARGS, NO_CACHE, LiveStore, closed_port, live_store
 
-import pytest_dataflight.plugin
 from pytest_dataflight import clients
 from pytest_dataflight.clients import StoreUnreachable
 from pytest_dataflight.windows import WindowCache, classify_error, one_line, read_windows
@@ -484,10 +483,6 @@ def test_one_line_drops_native_decoration_and_extra_lines() -> None:
 SEED = """
 import pandas as pd
 
-# plugin.py registers the plugin's fixtures by importing them; until it imports
-# this one, the nested suite does so itself (the same function either way).
-from pytest_dataflight.fixtures import recent_rows
-
 
 def pytest_dataflight_seed(world):
     index = pd.bdate_range(end="2026-04-17", periods=30)
@@ -524,11 +519,6 @@ def test_recent_rows_fixture_reads_once_per_run(pytester: pytest.Pytester) -> No
     result.assert_outcomes(passed=2)
 
 
-@pytest.mark.xfail(
-    not hasattr(pytest_dataflight.plugin, "recent_rows"),
-    reason="pytest_dataflight/plugin.py does not import recent_rows from .fixtures yet",
-    strict=True,
-)
 def test_recent_rows_is_listed_with_its_docstring(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest(*NO_CACHE, "--fixtures")
     result.stdout.fnmatch_lines(

@@ -1,0 +1,136 @@
+"""What one test report says about its contract, decided where the test ran.
+
+Runs inside ``pytest_runtest_makereport`` on every process (xdist workers
+included): the contract's declaration, "could not be evaluated" (the store
+did not answer) and the warn severity are put into the report itself, in
+``report.user_properties``, which pytest-xdist carries to the controller.
+The controller's reporter only reads them back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from enum import StrEnum
+from typing import Any
+
+import pytest
+
+from . import clients
+from .contract import ContractInfo
+from .state import state_key
+from .thresholds import ContractWarned
+
+
+class Prop(StrEnum):
+    """Keys of the facts a test report carries in ``user_properties``."""
+
+    CONTRACT = "dataflight_contract"
+    EVIDENCE = "dataflight_evidence"
+    UNEVALUATED = "dataflight_unevaluated"
+    WARNED = "dataflight_warned"
+
+
+def message_of(report: pytest.TestReport | pytest.CollectReport) -> str | None:
+    """The one message a report stands for: observed vs expected, skip reason, error."""
+    for key, value in getattr(report, "user_properties", ()):
+        if key == Prop.UNEVALUATED:
+            return str(value)
+    longrepr = report.longrepr
+    if longrepr is None:
+        return None
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:
+        return str(longrepr[2]).removeprefix("Skipped: ")
+    crash = getattr(longrepr, "reprcrash", None)
+    if crash is not None and getattr(crash, "message", None):
+        # pytest.fail(msg) crashes as "Failed: msg"; the contract's words are msg.
+        return str(crash.message).removeprefix("Failed: ")
+    text = str(longrepr)
+    errors = [line[1:].strip() for line in text.splitlines() if line.startswith("E ")]
+    if errors:
+        return "\n".join(errors)
+    lines = [line for line in text.splitlines() if line.strip()]
+    return lines[-1].strip() if lines else text
+
+
+def longrepr_text(report: pytest.TestReport) -> str | None:
+    # Not report.longreprtext: under xdist it starts with the worker's name, and
+    # the report must read the same however the run was distributed.
+    return None if report.longrepr is None else str(report.longrepr)
+
+
+def contract_json(item: pytest.Item) -> dict[str, Any] | None:
+    """The contract's declaration; parametrized contracts are told apart by their id."""
+    info = ContractInfo.from_item(item)
+    if info is None:
+        return None
+    data = info.to_json()
+    callspec = getattr(item, "callspec", None)
+    if callspec is not None and callspec.id:
+        data["contract"] = f"{data['contract']}[{callspec.id}]"
+    return data
+
+
+def consumers_of(items: Iterable[pytest.Item]) -> set[str]:
+    """Consumers named by the contracts among ``items``."""
+    names: set[str] = set()
+    for item in items:
+        info = ContractInfo.from_item(item)
+        if info is not None:
+            names.update(info.consumers)
+    return names
+
+
+def decide(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestReport) -> None:
+    """Put the contract's verdict into ``report``, in this order: a store that did not
+    answer makes the check unevaluated, and only then may a warn contract soften
+    what is left of a failure."""
+    excinfo = call.excinfo
+    if excinfo is not None and clients.is_no_answer(excinfo.value):
+        _mark_unevaluated(item, excinfo.value, report)
+    soft = excinfo is not None and isinstance(excinfo.value, ContractWarned)
+    info = ContractInfo.from_item(item)
+    if info is not None:
+        report.user_properties.append((Prop.CONTRACT.value, contract_json(item)))
+    if report.failed and (soft or (info is not None and info.severity == "warn")):
+        # A soft threshold crossed (thresholds.warn) says only its own message.
+        message = excinfo.value.message if soft else None  # type: ignore[union-attr]
+        _warn(info.name if info else item.name, report, message)
+
+
+def _mark_unevaluated(item: pytest.Item, exc: BaseException, report: pytest.TestReport) -> None:
+    # The store did not answer: say so in one line naming the endpoint, and make
+    # every later check error at once.
+    message = f"{type(exc).__name__}: {exc}"
+    state = item.config.stash.get(state_key, None)
+    health = state.health if state is not None else None
+    if health is not None and not isinstance(exc, clients.StoreUnreachable):
+        # A raw connection error mid-check: the endpoint stopped answering.
+        if health.problem is None:
+            health.problem = f"S3 endpoint {health.endpoint} stopped answering: {message}"
+        message = f"StoreUnreachable: {health.problem}"
+    report.longrepr = message
+    report.user_properties.append((Prop.UNEVALUATED.value, message))
+
+
+def _warn(name: str, report: pytest.TestReport, message: str | None) -> None:
+    # A warned contract reports only: like xfail, its failure is not a failed
+    # test, so the exit code, -x and --maxfail ignore it.
+    message = message or message_of(report)
+    report.user_properties.append((Prop.WARNED.value, {"when": report.when, "message": message}))
+    report.sections.append((f"dataflight: warn contract {name}", longrepr_text(report) or ""))
+    if report.when == "setup":
+        # "skipped", not "passed": a passed setup would make pytest run the test.
+        path, lineno, _ = report.location
+        first = (message or "").splitlines()[0] if message else ""
+        report.outcome = "skipped"
+        report.longrepr = (str(path), (lineno or 0) + 1, f"warn contract: {first}")
+    else:
+        report.outcome = "passed"
+        report.longrepr = None
+
+
+def warned_in(report: pytest.TestReport) -> bool:
+    return any(
+        key == Prop.WARNED and isinstance(value, dict) and value.get("when") == report.when
+        for key, value in report.user_properties
+    )
