@@ -35,6 +35,7 @@ _real_connect = socket.socket.connect
 _real_connect_ex = socket.socket.connect_ex
 _INTERNET = (socket.AF_INET, socket.AF_INET6)
 _undo_key = pytest.StashKey[pytest.MonkeyPatch]()
+_refusal_key = pytest.StashKey[str]()
 
 
 class NonLoopbackConnectRefused(RuntimeError):
@@ -109,7 +110,9 @@ def _scrub_aws_environment(mp: pytest.MonkeyPatch) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     live = explicit_live(config)
     if not live and os.environ.get("DATAFLIGHT_TARGET", "").strip().lower() == "live":
-        raise pytest.UsageError(
+        # Refused at session start, not here: by then the plugin's reporter is
+        # registered, so this usage error gets its report like any other.
+        config.stash[_refusal_key] = (
             "DATAFLIGHT_TARGET=live is set, but runs from this repository reach real "
             "endpoints only with --target live on the command line: pass it for a live "
             "data run, or unset DATAFLIGHT_TARGET"
@@ -121,6 +124,14 @@ def pytest_configure(config: pytest.Config) -> None:
         mp.setattr(socket.socket, "connect", _loopback_only_connect)
         mp.setattr(socket.socket, "connect_ex", _loopback_only_connect_ex)
     mp.setenv("AWS_EC2_METADATA_DISABLED", "true")
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    message = session.config.stash.get(_refusal_key, None)
+    if message is not None:
+        from pytest_dataflight import usage_error
+
+        raise usage_error(session.config, message)
 
 
 # trylast: plugins that changed the environment on top of ours undo first, so

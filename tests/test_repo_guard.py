@@ -11,6 +11,7 @@ tripwire.
 from __future__ import annotations
 
 import importlib.util
+import json
 from pathlib import Path
 from types import ModuleType
 
@@ -164,10 +165,14 @@ def test_target_live_is_unguarded_and_loopback_works(
 def test_live_from_the_environment_alone_is_a_usage_error(
     suite: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Given DATAFLIGHT_TARGET=live in the environment
+    # Given DATAFLIGHT_TARGET=live (and a bucket) in the environment
     monkeypatch.setenv("DATAFLIGHT_TARGET", "live")
+    monkeypatch.setenv("DATAFLIGHT_BUCKET", "prod-bucket")
     # When the run does not say --target live
-    result = suite.runpytest_subprocess("-p", "no:cacheprovider")
-    # Then it stops before anything runs, and says how to go on
+    result = suite.runpytest_subprocess("-p", "no:cacheprovider", "--run-date", RUN_DATE)
+    # Then it stops before anything runs, says how to go on, and still reports it
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*DATAFLIGHT_TARGET=live*--target live on the command line*"])
+    report = json.loads((suite.path / "dataflight-report.json").read_text())
+    assert (report["status"], report["exit_code"], report["target"]) == ("error", 4, "live")
+    assert "--target live on the command line" in report["reason"]
