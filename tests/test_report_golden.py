@@ -122,8 +122,18 @@ def run_recorded(name: str, tmp_path: Path) -> dict[str, Any]:
         args[0] = str(REPO / args[0])
     report = tmp_path / "report.json"
     proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--rootdir", str(cwd), *args,
-         "--dataflight-report", str(report)],
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "--rootdir",
+            str(cwd),
+            *args,
+            "--dataflight-report",
+            str(report),
+        ],
         cwd=cwd,
         env=_env(tmp_path),
         capture_output=True,
