@@ -1,21 +1,28 @@
 """pytest-xdist: what the controller hands its workers, and what they hand back.
 
-Both directions use xdist's own channel (its ``test_data_exchange``
-acceptance test): ``node.workerinput`` carries the resolved settings and the
-mock world's address to each worker; each worker fills
-``config.workeroutput`` with what only it knows (the contracts it collected,
-the consumers of those it deselected, a usage error found at collection) and
-the controller reads ``node.workeroutput`` in ``pytest_testnodedown``.
+To the workers, xdist's own channel: ``node.workerinput`` carries the
+resolved settings and the mock world's address. Back, a usage error found at
+collection travels the same way (``config.workeroutput``, read in
+``pytest_testnodedown``), as in xdist's ``test_data_exchange``.
 
-A run interrupted before its workers finish sends no workeroutput. For that
-case the controller also keeps the node ids that xdist reports at collection
-(``pytest_xdist_node_collection_finished``), so the report still lists every
-contract that did not run, by node id.
+What a worker collected (each contract's declaration, and the consumers of
+those it deselected) cannot: ``workeroutput`` reaches the controller only
+when the worker finishes, and an interrupted run (SIGTERM mid-run) must still
+report every contract that never started, as ``not_run``, blocking its
+consumers. So each worker writes its collection to a file in a directory the
+controller chose, *before* it tells xdist that collection finished; the
+controller reads it in ``pytest_xdist_node_collection_finished``, before
+any test runs. ``tests/test_report_xdist.py`` shows the interrupted case.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,9 +33,10 @@ from .state import RunState, get_state, usage_error
 from .verdicts import consumers_of, contract_json
 
 INPUT_KEY = "dataflight"
-COLLECTED = "dataflight_collected"
-IDLE = "dataflight_idle_consumers"
+COLLECTED = "collected"
+IDLE = "idle_consumers"
 USAGE_ERROR = "dataflight_usage_error"
+Intake = Callable[[dict[str, Any]], None]
 
 
 def is_worker(config: pytest.Config) -> bool:
@@ -60,25 +68,39 @@ class WorkerFacts:
     """On each worker: what was collected and deselected, for the controller's report."""
 
     def __init__(self, config: pytest.Config) -> None:
-        self.output: dict[str, Any] = config.workeroutput  # type: ignore[attr-defined]
-        self.output[IDLE] = []
+        payload = getattr(config, "workerinput", {}).get(INPUT_KEY) or {}
+        directory = payload.get("facts_dir")
+        worker = str(config.workerinput.get("workerid", "gw"))  # type: ignore[attr-defined]
+        self.path = Path(directory) / f"{worker}.json" if directory else None
+        self.idle: set[str] = set()
 
     def pytest_deselected(self, items: list[pytest.Item]) -> None:
-        self.output[IDLE] = sorted(set(self.output[IDLE]) | consumers_of(items))
+        self.idle |= consumers_of(items)
 
+    # tryfirst: written before xdist's own hook tells the controller that
+    # collection finished, which is when the controller reads it.
+    @pytest.hookimpl(tryfirst=True)
     def pytest_collection_finish(self, session: pytest.Session) -> None:
-        # Contracts that never run still belong in the report.
-        self.output[COLLECTED] = [
-            [item.nodeid, item.location[1], contract_json(item)] for item in session.items
-        ]
+        if self.path is None:
+            return
+        facts = {
+            COLLECTED: [[i.nodeid, i.location[1], contract_json(i)] for i in session.items],
+            IDLE: sorted(self.idle),
+        }
+        try:
+            tmp = self.path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(facts), encoding="utf-8")
+            tmp.replace(self.path)
+        except OSError:  # a remote worker (--tx ssh): the report lists what ran, not what did not
+            pass
 
 
 class Controller:
     """On the controller: seeds once for all workers, and hears back from them."""
 
-    def __init__(self, on_worker_facts: Any) -> None:
-        # The reporter's intake; None when no report is written.
-        self.on_worker_facts = on_worker_facts
+    def __init__(self, intake: Intake) -> None:
+        self.intake = intake  # the reporter's
+        self.facts_dir: str | None = None
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_configure_node(self, node: Any) -> None:
@@ -91,22 +113,31 @@ class Controller:
                 # As in a serial run, each check that needs the target errors with
                 # the reason (a broken seed, say), instead of an INTERNALERROR here.
                 pass
+        if self.facts_dir is None:
+            self.facts_dir = tempfile.mkdtemp(prefix="dataflight-workers-")
         node.workerinput[INPUT_KEY] = {
             "settings": state.settings.to_json(),
             "start_error": state.start_error,
             "endpoints": dataclasses.asdict(endpoints) if endpoints is not None else None,
+            "facts_dir": self.facts_dir,
         }
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
-        if self.on_worker_facts is not None:
-            self.on_worker_facts({COLLECTED: [[nodeid, None, None] for nodeid in ids]}, early=True)
+        worker = str(node.workerinput.get("workerid", "gw"))
+        path = Path(self.facts_dir or ".") / f"{worker}.json"
+        try:
+            facts = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            facts = {COLLECTED: [[nodeid, None, None] for nodeid in ids]}
+        self.intake(facts)
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node: Any, error: Any) -> None:
-        output = getattr(node, "workeroutput", None) or {}
-        if self.on_worker_facts is not None:
-            self.on_worker_facts(output, early=False)
-        message = output.get(USAGE_ERROR)
+        message = (getattr(node, "workeroutput", None) or {}).get(USAGE_ERROR)
         if message:
             raise usage_error(node.config, message)
+
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        if self.facts_dir is not None:
+            shutil.rmtree(self.facts_dir, ignore_errors=True)

@@ -49,7 +49,9 @@ def add_options(parser: pytest.Parser) -> None:
         add_option(parser, spec)
 
 
-def _cli(config: pytest.Config, spec: OptionSpec) -> Any:
+def _cli(config: pytest.Config, spec: OptionSpec, namespace: Any = None) -> Any:
+    if namespace is not None:  # before pytest has parsed its options (see plugin.py)
+        return getattr(namespace, spec.option_dest, None)
     return config.getoption(spec.option_dest, None)
 
 
@@ -70,11 +72,13 @@ def option_value(config: pytest.Config, spec: OptionSpec) -> Any:
     return value
 
 
-def read_settings(config: pytest.Config, data_suite: bool) -> tuple[Settings, list[str]]:
+def read_settings(
+    config: pytest.Config, data_suite: bool, namespace: Any = None
+) -> tuple[Settings, list[str]]:
     """The run's settings, resolved once, and every problem with them."""
     by_dest = {spec.dest: spec for spec in OPTIONS}
     return resolve_partial(
-        cli=lambda dest: _cli(config, by_dest[dest]),
+        cli=lambda dest: _cli(config, by_dest[dest], namespace),
         ini=lambda dest: _ini(config, by_dest[dest]),
         data_suite=data_suite,
     )

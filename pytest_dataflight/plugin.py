@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import tempfile
 from collections.abc import Callable, Generator, Mapping
 from pathlib import Path
 from typing import Any
@@ -67,6 +68,24 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     options.add_options(parser)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_load_initial_conftests(
+    early_config: pytest.Config, parser: pytest.Parser, args: list[str]
+) -> Generator[None, object, object]:
+    """An option pytest does not know fails its parse after this hook, before any
+    configure: the one moment a data run can still leave its report (exit 4)."""
+    result = yield
+    # After yield: the suite's conftests have added their options by now.
+    namespace, unknown = parser.parse_known_and_unknown_args(args)
+    flags = [arg for arg in unknown if str(arg).startswith("-")]
+    if flags and not distributed.is_worker(early_config):
+        settings, _ = options.read_settings(early_config, data_suite=False, namespace=namespace)
+        if _is_data_run(early_config, settings, []):
+            message = f"unrecognized arguments: {' '.join(map(str, flags))}"
+            reporter.report_early_usage_error(early_config, settings, message)
+    return result
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -220,23 +239,35 @@ def _run_problems(config: pytest.Config, settings: Settings) -> list[str]:
 
 
 def _report_path_problem(config: pytest.Config, settings: Settings) -> str | None:
-    """Find an unwritable report path now, not after the whole suite has run."""
+    """Find an unwritable report path now, not after the whole suite has run.
+
+    Proven by creating and removing a file beside it, as the atomic write
+    will: ``os.access`` says yes for root everywhere, procfs included.
+    """
     path = Path(config.invocation_params.dir) / settings.report
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        problem = None if os.access(path.parent, os.W_OK) else "its directory is not writable"
-        if path.is_dir():
-            problem = "it is a directory"
-    except FileExistsError:
-        problem = "a file stands where its directory should be"
-    except OSError as exc:
-        problem = f"{exc.strerror or exc}"
+    if path.is_dir():
+        problem: str | None = "it is a directory"
+    else:
+        problem = _probe_directory(path.parent)
     if problem is None:
         return None
     return (
         f"cannot write the report to {path}: {problem}; "
         "choose another with --dataflight-report PATH"
     )
+
+
+def _probe_directory(directory: Path) -> str | None:
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=directory, prefix=".dataflight-probe-")
+        os.close(fd)
+        os.unlink(probe)
+    except FileExistsError:
+        return "a file stands where its directory should be"
+    except OSError as exc:
+        return f"{exc.strerror or exc}"
+    return None
 
 
 def _merged(results: list[Mapping[str, Any]]) -> dict[str, Any]:
@@ -296,6 +327,12 @@ def _install_sigterm(config: pytest.Config) -> None:
     # Turning it into KeyboardInterrupt gives the same orderly end: fixtures
     # torn down, moto stopped, the report written, exit code 2.
     def on_sigterm(signum: int, frame: Any) -> None:
+        report = config.stash.get(reporter.reporter_key, None)
+        if report is not None:
+            # ECS and Batch send SIGKILL 30 s after SIGTERM, and xdist may wait on a
+            # busy worker for longer: the orchestrator gets a report now, which the
+            # orderly end below then completes.
+            report.publish_interrupted("SIGTERM")
         raise KeyboardInterrupt("SIGTERM")
 
     try:

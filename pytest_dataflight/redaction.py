@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -113,6 +114,7 @@ class Redactor:
         self.config = config
         self._previous_factory: Callable[..., logging.LogRecord] | None = None
         self._factory: Callable[..., logging.LogRecord] | None = None
+        self._streams: tuple[Any, Any] | None = None
 
     # Log records: live logging (log_cli), --log-file and caplog format records
     # outside any report, so the message is masked where the record is made.
@@ -132,6 +134,32 @@ class Redactor:
 
         self._previous_factory, self._factory = previous, factory
         logging.setLogRecordFactory(factory)
+        if self.config.getoption("capture", None) == "no":
+            # -s: what a test prints goes straight to the terminal, past every report.
+            self._streams = (sys.stdout, sys.stderr)
+            sys.stdout = MaskingStream(sys.stdout, config)  # type: ignore[assignment]
+            sys.stderr = MaskingStream(sys.stderr, config)  # type: ignore[assignment]
+
+    # pytest prints an internal error's traceback from str(excrepr), in the
+    # terminal's own hook and in its fallback to stderr: mask what str() renders.
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_internalerror(self, excrepr: Any, excinfo: Any) -> None:
+        mask = active_mask(self.config) or masker_for(self.config).mask
+        text = str(excrepr)
+        masked = mask(text)
+        if masked != text:
+            excrepr.toterminal = lambda tw: [tw.line(line) for line in masked.split("\n")]
+
+    # The warnings summary formats the warning's message when it is recorded.
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_warning_recorded(self, warning_message: Any, when: str, nodeid: str) -> None:
+        mask = active_mask(self.config)
+        if mask is None:
+            return
+        text = str(warning_message.message)
+        masked = mask(text)
+        if masked != text:
+            warning_message.message = warning_message.category(masked)
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         # conftest.py files below the rootdir are loaded during collection.
@@ -150,11 +178,37 @@ class Redactor:
             mask_report(self.config, report, mask)
 
     def stop(self) -> None:
+        if self._streams is not None:
+            if isinstance(sys.stdout, MaskingStream):
+                sys.stdout = self._streams[0]
+            if isinstance(sys.stderr, MaskingStream):
+                sys.stderr = self._streams[1]
+            self._streams = None
         # Restore only if nobody replaced the factory after us (nested pytester runs).
         if self._factory is not None and logging.getLogRecordFactory() is self._factory:
             assert self._previous_factory is not None
             logging.setLogRecordFactory(self._previous_factory)
         self._factory = None
+
+
+class MaskingStream:
+    """A text stream that masks what is written to it (``-s`` output).
+
+    A secret split across two ``write`` calls would pass; ``print`` writes
+    each argument whole, which is how a check shows a value.
+    """
+
+    def __init__(self, stream: Any, config: pytest.Config) -> None:
+        self._stream = stream
+        self._config = config
+
+    def write(self, text: str) -> int:
+        mask = active_mask(self._config)
+        self._stream.write(mask(text) if mask is not None and text else text)
+        return len(text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
 
 
 def _mask_record(record: logging.LogRecord, mask: Mask) -> None:

@@ -25,7 +25,7 @@ from typing import Any
 
 from .evidence import to_jsonable
 from .masking import map_strings
-from .report_size import MAX_REPORT_BYTES, cut, dumps, fit_to_size
+from .report_size import MAX_REPORT_BYTES, cut, cut_text, dumps, fit_to_size
 
 __all__ = [
     "MAX_HEADLINE_CHARS",
@@ -45,6 +45,7 @@ SCHEMA_VERSION = 1
 TOOL_NAME = "pytest-dataflight"
 MAX_HEADLINE_CHARS = 1000
 MAX_REASON_CHARS = 2000
+MAX_ANY_STRING_CHARS = 100_000
 OUTCOMES = ("passed", "failed", "warned", "skipped", "error", "not_run")
 # Outcomes of an error-severity contract after which nobody can vouch for its data.
 BLOCKING = frozenset({"failed", "error", "not_run"})
@@ -424,7 +425,22 @@ def build_report(facts: RunFacts, mask: Mask | None = None) -> dict[str, Any]:
         "summary": _summary(facts, tests),
         "tests": tests,
     }
-    return fit_to_size(report)
+    return fit_to_size(map_strings(report, writable))
+
+
+def writable(text: str) -> str:
+    """``text`` as it can be written: UTF-8-encodable, and of a sane length.
+
+    A contract may put anything into a message (a ticker read as the lone
+    surrogate ``"\\ud800"`` is valid JSON); the report must still be written,
+    so such characters are shown as their escapes. The size budget cuts the
+    long fields it knows; this bound catches the rest (a 10 MB node id).
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return cut_text(text, MAX_ANY_STRING_CHARS)
 
 
 # --- writing --------------------------------------------------------------------

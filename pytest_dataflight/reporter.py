@@ -31,6 +31,7 @@ from .distributed import COLLECTED, IDLE
 from .redaction import declare_env_secrets, masker_for
 from .settings import Settings
 from .state import usage_error_key
+from .summary import render as render_summary
 from .verdicts import Prop, consumers_of, contract_json, longrepr_text, message_of
 
 # Rows of the terminal table before it shows only the contracts that did not pass.
@@ -101,12 +102,12 @@ class DataflightReporter:
         self.deselected += len(items)
         self.idle_consumers.update(consumers_of(items))
 
-    def add_worker_facts(self, output: Mapping[str, Any], early: bool) -> None:
-        """What an xdist worker collected; ``early``: node ids only, from xdist itself."""
-        rows = output.get(COLLECTED)
-        if rows and (not self.collected or (not early and self.collected[0].contract is None)):
+    def add_worker_facts(self, facts: Mapping[str, Any]) -> None:
+        """What an xdist worker collected (every worker collects the same items)."""
+        rows = facts.get(COLLECTED)
+        if rows and (not self.collected or self.collected[0].contract is None):
             self.collected = [rpt.Collected(str(n), line, c) for n, line, c in rows]
-        self.idle_consumers.update(output.get(IDLE) or ())
+        self.idle_consumers.update(facts.get(IDLE) or ())
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         nodeid = report.nodeid or "<session>"
@@ -153,6 +154,15 @@ class DataflightReporter:
 
     # --- publishing ----------------------------------------------------------
 
+    def publish_interrupted(self, signal_name: str) -> None:
+        """Write the report of a run stopped by ``signal_name``, at once (from a signal handler)."""
+        self.interrupted = signal_name
+        if self._wanted():
+            try:
+                self._publish(int(pytest.ExitCode.INTERRUPTED))
+            except Exception:  # the orderly end still writes it
+                pass
+
     # trylast: after the other plugins' sessionfinish (session fixtures torn down).
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
@@ -176,6 +186,7 @@ class DataflightReporter:
             if exit_code is not None and self._wanted():
                 self._publish(exit_code)
             if self.report is not None:
+                self._write_summaries()
                 self._print_headline()
         finally:
             unregister(config)
@@ -224,7 +235,9 @@ class DataflightReporter:
         declare_env_secrets(self.config)
         mask = masker_for(self.config).mask
         try:
-            return rpt.build_report(self._facts(exit_code), mask)
+            report = rpt.build_report(self._facts(exit_code), mask)
+            rpt.dumps(report)  # what cannot be serialised must fail here, not in the write
+            return report
         except Exception as exc:
             # A bug here must still leave a valid report that says so.
             self._internal_error(f"building the report failed: {type(exc).__name__}: {exc}")
@@ -282,6 +295,25 @@ class DataflightReporter:
         except Exception as exc:
             return f"report upload to s3://{parts.netloc}/{key} failed: {exc}"
         return None
+
+    def _write_summaries(self) -> None:
+        """The report as Markdown, once, at the very end: to --dataflight-summary
+        (replaced) and to $GITHUB_STEP_SUMMARY (appended, as GitHub expects)."""
+        assert self.report is not None
+        text = render_summary(self.report)
+        targets = [(self.settings.summary, False), (self.settings.github_summary, True)]
+        for path, append in targets:
+            if not path:
+                continue
+            try:
+                if append:
+                    with open(path, "a", encoding="utf-8") as fh:
+                        fh.write(text)
+                else:
+                    rpt.write_atomic(Path(self.config.invocation_params.dir) / path, text.encode())
+            except OSError as exc:
+                # The report is what the orchestrator reads; a summary is for people.
+                sys.stderr.write(f"dataflight: could not write the summary to {path}: {exc}\n")
 
     def _print_headline(self) -> None:
         assert self.report is not None
@@ -363,6 +395,14 @@ def _environment(config: pytest.Config) -> dict[str, Any]:
 
 
 reporter_key = pytest.StashKey[DataflightReporter]()
+
+
+def report_early_usage_error(config: pytest.Config, settings: Settings, message: str) -> None:
+    """The report of a run that pytest will refuse before configuring it (exit 4)."""
+    config.stash[usage_error_key] = message
+    reporter = DataflightReporter(config, settings, data_run=True)
+    reporter._publish(int(pytest.ExitCode.USAGE_ERROR))
+    reporter._write_summaries()
 
 
 def register(config: pytest.Config, settings: Settings, data_run: bool) -> DataflightReporter:

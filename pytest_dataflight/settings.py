@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -87,6 +88,14 @@ OPTIONS: tuple[OptionSpec, ...] = (
         ini="dataflight_report_s3",
     ),
     OptionSpec(
+        "summary",
+        "--dataflight-summary",
+        "DATAFLIGHT_SUMMARY",
+        "also write the report as Markdown to PATH (a CI job summary); "
+        "$GITHUB_STEP_SUMMARY is appended to automatically when set.",
+        metavar="PATH",
+    ),
+    OptionSpec(
         "faults",
         "--mock-fault",
         "DATAFLIGHT_MOCK_FAULTS",
@@ -115,6 +124,8 @@ class Settings:
     ssm_prefix: str
     faults: tuple[str, ...] = ()
     report_s3: str | None = None
+    summary: str | None = None
+    github_summary: str | None = None  # $GITHUB_STEP_SUMMARY, appended to
     bucket: str | None = None
     arctic_uri: str | None = None
     region: str = "us-east-1"
@@ -138,6 +149,8 @@ class Settings:
             "ssm_prefix": self.ssm_prefix,
             "faults": list(self.faults),
             "report_s3": self.report_s3,
+            "summary": self.summary,
+            "github_summary": self.github_summary,
             "bucket": self.bucket,
             "arctic_uri": self.arctic_uri,
             "region": self.region,
@@ -154,6 +167,8 @@ class Settings:
             ssm_prefix=data["ssm_prefix"],
             faults=tuple(data.get("faults") or ()),
             report_s3=data.get("report_s3"),
+            summary=data.get("summary"),
+            github_summary=data.get("github_summary"),
             bucket=data.get("bucket"),
             arctic_uri=data.get("arctic_uri"),
             region=data.get("region") or "us-east-1",
@@ -161,10 +176,16 @@ class Settings:
         )
 
 
+# Exactly YYYY-MM-DD in ASCII digits. date.fromisoformat alone also reads ISO
+# week dates ('2026-W16-6' is 2026-04-18) and, with \d, other scripts' digits:
+# the report's run_date must be the very string the orchestrator passed.
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
 def parse_run_date(value: str) -> dt.date:
-    """ISO calendar date, strictly: '2026-02-30' and 'tomorrow' are refused."""
+    """ISO calendar date, strictly: '2026-02-30', 'tomorrow', '2026-W16-6' are refused."""
     try:
-        if len(value) != 10:
+        if not _ISO_DATE.fullmatch(value):
             raise ValueError(value)
         return dt.date.fromisoformat(value)
     except ValueError:
@@ -294,6 +315,8 @@ def resolve_partial(
         ssm_prefix=ssm_prefix if ssm_prefix.startswith("/") else "/" + ssm_prefix,
         faults=raw["faults"],
         report_s3=report_s3,
+        summary=raw["summary"],
+        github_summary=env.get("GITHUB_STEP_SUMMARY") or None,
         sources=sources,
         **where,
     )

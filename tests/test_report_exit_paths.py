@@ -325,6 +325,38 @@ def test_report_that_cannot_be_written_is_a_usage_error_before_any_check(
     assert not any("::test_" in line for line in result.outlines)
 
 
+def test_report_path_on_procfs_is_a_usage_error_before_any_check(
+    pytester: pytest.Pytester,
+) -> None:
+    # Given a report path where nobody can create a file, root included (os.access says yes)
+    pytester.makepyfile(
+        test_contracts=PLAIN_CONTRACTS
+        + """
+import pathlib
+pathlib.Path("ran").touch()
+"""
+    )
+    # When
+    result = pytester.runpytest(*MOCK_ARGS, "--dataflight-report", "/proc/dataflight-report.json")
+    # Then the run stops before any contract, saying why
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["ERROR: cannot write the report to /proc/dataflight-report.json*"])
+    assert not any("::test_" in line for line in result.outlines)
+
+
+def test_an_option_pytest_does_not_know_still_leaves_a_report(pytester: pytest.Pytester) -> None:
+    # Given a data run with a mistyped option
+    pytester.makepyfile(test_contracts=PLAIN_CONTRACTS)
+    # When pytest refuses it (argparse, before any configure)
+    result, report = run(pytester, *MOCK_ARGS, "--run-dates", "2026-04-18", subprocess=True)
+    # Then the orchestrator still finds a report for its run date, saying why
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*unrecognized arguments: --run-dates*"])
+    assert (report["status"], report["exit_code"]) == ("error", 4)
+    assert (report["run_date"], report["target"]) == ("2026-04-18", "mock")
+    assert report["reason"] == "usage error: unrecognized arguments: --run-dates"
+
+
 def test_nothing_collected_exit_5_is_an_error(pytester: pytest.Pytester) -> None:
     # Given a selection that matches no contract (a typo in -m, say)
     pytester.makepyfile(test_contracts=PLAIN_CONTRACTS)

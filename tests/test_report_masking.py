@@ -73,6 +73,12 @@ def test_warn_contract():
 
 
 @contract(stage="preflight", phases=["daily"], consumers=["producer"])
+def test_python_warning():
+    import warnings
+    warnings.warn("deprecated call with token " + os.environ["CANARY_ENV_TOKEN"])
+
+
+@contract(stage="preflight", phases=["daily"], consumers=["producer"])
 def test_evidence(evidence):
     evidence["token"] = os.environ["CANARY_ENV_TOKEN"]
     evidence["url"] = "http://host/x?apikey=" + os.environ["CANARY_ENV_TOKEN"]
@@ -96,6 +102,8 @@ OPTION_SETS = {
     ],
     "short-vv": ["--tb=short", "-vv", "--showlocals", "-rA"],
     "native": ["--tb=native", "-rA", "--junitxml=junit.xml"],
+    # -s: printed output goes straight to the terminal, past every test report.
+    "capture-off": ["-s", "-rA"],
 }
 
 
@@ -157,6 +165,7 @@ def check_masked_run(
         "env_secret_in_exception": "failed",
         "fixture_error": "error",
         "warn_contract": "warned",
+        "python_warning": "passed",
         "evidence": "passed",
     }
     # Masked, not dropped: the messages still say what happened.
@@ -213,3 +222,28 @@ def test_runs_that_are_not_data_runs_keep_their_output(pytester: pytest.Pytester
     # Then its diff is untouched
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     result.stdout.fnmatch_lines(["*api_key=abc123*"])
+
+
+def test_internal_error_traceback_is_masked(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, canaries: tuple[str, str]
+) -> None:
+    # Given a plugin hook that breaks with the secret in its message
+    pytester.makeconftest(
+        CONFTEST
+        + """
+import os
+
+def pytest_collection_modifyitems(items):
+    raise RuntimeError("hook broke on " + os.environ["CANARY_ENV_TOKEN"])
+"""
+    )
+    # When the run ends in INTERNALERROR
+    with dead_live_target(monkeypatch):
+        result, report = run(
+            pytester, "-p", "no:cacheprovider", "--target", "live", "--run-date", "2026-04-18"
+        )
+    # Then pytest's INTERNALERROR traceback and the report say it, masked
+    assert result.ret == pytest.ExitCode.INTERNAL_ERROR
+    result.stdout.fnmatch_lines(["INTERNALERROR>*hook broke on ****"])
+    assert_nowhere(outputs(pytester, result), *canaries)
+    assert "hook broke on ***" in str(report["reason"])

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import os
+import signal
+import subprocess
+import sys
+import time
 from typing import Any
 
 import pytest
-from report_helpers import dead_live_target, last_line, run
+from report_helpers import MOCK_ARGS, dead_live_target, last_line, load_report, run
 
 # Every outcome a contract can have, and a store that does not answer.
 CONTRACTS = """
@@ -93,3 +99,64 @@ def test_xdist_report_equals_serial_report(
     }
     assert content(distributed) == content(serial)
     assert last_line(xdist_result) == distributed["headline"]
+
+
+# Three contracts; the first two sit in a long sleep when SIGTERM comes.
+SLEEPERS = """
+import pathlib, time
+from pytest_dataflight import contract
+
+@contract(stage="postflight", phases=["daily"], consumers=["research"])
+def test_slow_a():
+    pathlib.Path("started-a").touch()
+    time.sleep(120)
+
+@contract(stage="postflight", phases=["daily"], consumers=["predictor"])
+def test_slow_b():
+    pathlib.Path("started-b").touch()
+    time.sleep(120)
+
+@contract(stage="postflight", phases=["daily"], consumers=["backtester"])
+def test_never_started():
+    pass
+"""
+
+
+def test_sigterm_under_xdist_writes_the_report_within_5_seconds(
+    pytester: pytest.Pytester,
+) -> None:
+    # Given -n 2 with both workers busy in a long contract, the third never started
+    pytester.makepyfile(test_sleepers=SLEEPERS)
+    report_path = pytester.path / "dataflight-report.json"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pytest", *MOCK_ARGS, "-n", "2"],
+        cwd=pytester.path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not all((pytester.path / f"started-{w}").exists() for w in "ab"):
+            assert proc.poll() is None and time.monotonic() < deadline, "contracts never started"
+            time.sleep(0.05)
+        # When the orchestrator sends SIGTERM (ECS sends SIGKILL 30 s later)
+        proc.send_signal(signal.SIGTERM)
+        sent = time.monotonic()
+        while not report_path.exists() and time.monotonic() - sent < 5:
+            time.sleep(0.05)
+        # Then the report is there within 5 s, and names what never ran and whom it blocks
+        assert report_path.exists(), "no report 5 s after SIGTERM"
+        report = load_report(report_path)
+        assert (report["status"], report["exit_code"]) == ("error", 2)
+        assert {e["contract"]: e["outcome"] for e in report["contracts"]} == {
+            "slow_a": "not_run",
+            "slow_b": "not_run",
+            "never_started": "not_run",
+        }
+        assert report["blocked_consumers"] == ["backtester", "predictor", "research"]
+    finally:
+        # The whole group: the workers sleep on after the controller is gone.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()

@@ -56,7 +56,9 @@ def assert_usage_error(result: pytest.RunResult, *lines: str) -> None:
     assert_no_traceback(result)
 
 
-@pytest.mark.parametrize("value", ["2026-02-30", "tomorrow"])
+@pytest.mark.parametrize(
+    "value", ["2026-02-30", "tomorrow", "2026-W16-6", "2026-108", "２０２６-04-18"]
+)
 def test_invalid_run_date(pytester: pytest.Pytester, value: str) -> None:
     # Given a data suite
     pytester.makeconftest(SEEDED_CONFTEST)

@@ -1,0 +1,74 @@
+"""The report as Markdown, for a CI job summary; no pytest import.
+
+Rendered from the report itself (already masked and sized), never from the
+raw facts, so the summary can say nothing the report would not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+MAX_CELL_CHARS = 160
+# GitHub caps a step summary at 1 MiB; a long table is cut well before that.
+MAX_ROWS = 200
+_ICON = {"passed": "✅", "failed": "❌", "error": "⚠️"}
+
+
+def _cell(text: Any) -> str:
+    """One table cell: first line only, pipes escaped, cut to a readable length."""
+    line = next((ln.strip() for ln in str(text or "").splitlines() if ln.strip()), "")
+    if len(line) > MAX_CELL_CHARS:
+        line = line[: MAX_CELL_CHARS - 1] + "…"
+    return line.replace("\\", "\\\\").replace("|", "\\|") or " "
+
+
+def _contract_rows(contracts: list[Mapping[str, Any]]) -> list[str]:
+    rows = ["| contract | outcome | consumers | message |", "|---|---|---|---|"]
+    shown = contracts
+    if len(contracts) > MAX_ROWS:
+        shown = [c for c in contracts if c.get("outcome") != "passed"][:MAX_ROWS]
+    for entry in shown:
+        consumers = ", ".join(entry.get("consumers") or []) or "-"
+        rows.append(
+            f"| {_cell(entry.get('contract'))} | {entry.get('outcome')} "
+            f"| {_cell(consumers)} | {_cell(entry.get('message'))} |"
+        )
+    if len(shown) < len(contracts):
+        rows.append(f"\n{len(contracts) - len(shown)} more contracts not shown.")
+    return rows
+
+
+def _failures(failures: list[Mapping[str, Any]]) -> list[str]:
+    if not failures:
+        return []
+    lines = ["", "### Failures", ""]
+    for entry in failures[:MAX_ROWS]:
+        message = str(entry.get("message") or "").strip() or "(no message)"
+        lines.append(f"- **{_cell(entry.get('contract'))}** ({entry.get('outcome')})")
+        lines.extend(["", "  ```text", *(f"  {ln}" for ln in message.splitlines()[:20])])
+        lines.extend(["  ```", ""])
+    return lines
+
+
+def render(report: Mapping[str, Any]) -> str:
+    """The Markdown summary of ``report`` (a dataflight report, schema v1)."""
+    status = str(report.get("status"))
+    blocked = list(report.get("blocked_consumers") or [])
+    lines = [
+        f"## {_ICON.get(status, '')} dataflight: {status}".replace("  ", " "),
+        "",
+        f"run date **{report.get('run_date') or 'unset'}**, target "
+        f"**{report.get('target') or 'unset'}**, exit code {report.get('exit_code')}",
+        "",
+        f"> {_cell(report.get('headline'))}",
+        "",
+        f"**Blocked consumers:** {', '.join(blocked) if blocked else 'none'}",
+    ]
+    if report.get("reason"):
+        lines.extend(["", f"**Why:** {_cell(report.get('reason'))}"])
+    contracts = list(report.get("contracts") or [])
+    if contracts:
+        lines.extend(["", *_contract_rows(contracts)])
+    lines.extend(_failures(list(report.get("failures") or [])))
+    return "\n".join(lines).rstrip() + "\n"
