@@ -61,7 +61,7 @@ def render(report: Mapping[str, Any]) -> str:
         f"run date **{report.get('run_date') or 'unset'}**, target "
         f"**{report.get('target') or 'unset'}**, exit code {report.get('exit_code')}",
         "",
-        f"> {_cell(report.get('headline'))}",
+        f"> {' '.join(str(report.get('headline') or '').split())}",
         "",
         f"**Blocked consumers:** {', '.join(blocked) if blocked else 'none'}",
     ]

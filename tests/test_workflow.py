@@ -95,24 +95,20 @@ def test_report_and_junit_are_uploaded_even_when_a_step_failed() -> None:
 
 
 def run_summary_step(cwd: Path) -> str:
-    """Run the summary step's script as the runner would (bash -e); what it appended."""
+    """Run the no-report summary step's script as the runner would (bash -e)."""
     summary = cwd / "step-summary.md"
     summary.write_text("")
-    env = {
-        **os.environ,
-        "GITHUB_STEP_SUMMARY": str(summary),
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-    }
-    script = step("Job summary")["run"]
+    env = {**os.environ, "GITHUB_STEP_SUMMARY": str(summary)}
+    script = step("Job summary when there is no report")["run"]
     subprocess.run(["bash", "-e", "-c", script], cwd=cwd, env=env, check=True, timeout=30)
     return summary.read_text()
 
 
 @pytest.mark.usefixtures("clean_env")
-def test_job_summary_shows_status_and_headline_of_a_real_report(
-    pytester: pytest.Pytester,
+def test_the_data_step_writes_the_job_summary_itself(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Given a data run that failed, and its report
+    # Given a data run under GitHub Actions (GITHUB_STEP_SUMMARY set), that failed
     pytester.makepyfile(
         test_contracts="""
         from pytest_dataflight import contract
@@ -122,14 +118,19 @@ def test_job_summary_shows_status_and_headline_of_a_real_report(
             assert 3 == 0, "3 feature columns missing, expected 0"
         """
     )
+    summary = pytester.path / "step-summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
     _, report = run(pytester, *MOCK_ARGS)
-    # When the summary step runs on it
-    summary = run_summary_step(pytester.path)
-    # Then it shows the status, exit code and headline
-    assert step("Job summary")["if"] == "always()"
-    assert summary.startswith("### dataflight: failed (exit code 1)\n")
-    assert report["headline"] in summary
-    assert "predictor_features [failed] -> predictor" in summary
+    # Then the plugin appended the whole summary: status, table, blocked consumers
+    text = summary.read_text()
+    assert "dataflight: failed" in text and report["headline"] in text
+    assert "| predictor_features | failed | predictor |" in text
+    assert "**Blocked consumers:** predictor" in text
+    # and the workflow's own step speaks only when there is no report
+    assert (
+        "hashFiles('dataflight-report.json') == ''"
+        in step("Job summary when there is no report")["if"]
+    )
 
 
 def test_job_summary_says_when_there_is_no_report(tmp_path: Path) -> None:
