@@ -22,13 +22,15 @@ def contract(
     phases: Sequence[str],
     consumers: Sequence[str],
     severity: str = "error",
+    schema: str | None = None,
 ) -> Callable[[F], F]:
     """Mark a test function as a data contract.
 
     Applies ordinary markers (``contract`` and the stage here; each phase at
     collection, see :func:`add_phase_markers`) so that ``-m "postflight and
     phase1"``, ``-k``, ``--lf`` and ``--collect-only`` work as usual. ``name``
-    defaults to the function name without ``test_``.
+    defaults to the function name without ``test_``; ``schema`` names the
+    artifact schema the contract checks (shown in the catalog).
     """
     if stage not in STAGES:
         raise ValueError(f"contract stage must be one of {STAGES}, got {stage!r}")
@@ -46,6 +48,7 @@ def contract(
                 phases=list(phases),
                 consumers=list(consumers),
                 severity=severity,
+                **({"schema": schema} if schema else {}),
             ),
             getattr(pytest.mark, stage),
         ]
@@ -63,6 +66,7 @@ class ContractInfo:
     phases: tuple[str, ...]
     consumers: tuple[str, ...]
     severity: str
+    schema: str | None = None  # shown in the catalog, not in the report
 
     @classmethod
     def from_item(cls, item: pytest.Item) -> ContractInfo | None:
@@ -80,6 +84,7 @@ class ContractInfo:
             phases=phases,
             consumers=tuple(mark.kwargs.get("consumers", ())),
             severity=str(mark.kwargs.get("severity", "error")),
+            schema=mark.kwargs.get("schema"),
         )
 
     def to_json(self) -> dict[str, Any]:

@@ -22,6 +22,7 @@ docs/architecture.md):
 from __future__ import annotations
 
 import contextlib
+import inspect
 import os
 import signal
 import tempfile
@@ -31,7 +32,7 @@ from typing import Any
 
 import pytest
 
-from . import clients, distributed, hookspecs, options, redaction, reporter, verdicts
+from . import catalog, clients, distributed, hookspecs, options, redaction, reporter, verdicts
 from .clients import Endpoints
 from .contract import STAGES, ContractInfo, add_phase_markers
 from .fixtures import (  # noqa: F401 - fixtures are found by pytest through this module
@@ -50,6 +51,7 @@ from .fixtures import (  # noqa: F401 - fixtures are found by pytest through thi
     trading_calendar,
 )
 from .moto_server import FAKE_CREDENTIALS
+from .report import write_atomic
 from .settings import Settings, missing_for_data_suite
 from .state import RunState, settings_key, state_key, usage_error
 from .targets import MockTarget, UnknownFault, check_faults, live_endpoints
@@ -124,6 +126,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 def pytest_collection_finish(session: pytest.Session) -> None:
     config = session.config
+    settings = config.stash[settings_key]
+    if settings.catalog and not distributed.is_worker(config):
+        _write_catalog(config, session.items, settings.catalog)
     if _listing(config) or not any(ContractInfo.from_item(item) for item in session.items):
         return
     # Contracts declared without a conftest hook still make a data suite.
@@ -170,6 +175,36 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     if mp is not None:
         mp.undo()
     redaction.unregister(config)
+
+
+def _write_catalog(config: pytest.Config, items: list[pytest.Item], path: str) -> None:
+    proven = catalog.faults_by_contract(_faults(config))
+    out = Path(config.invocation_params.dir) / path
+    entries = []
+    for item in items:
+        info = ContractInfo.from_item(item)
+        if info is None:
+            continue
+        function = getattr(item, "function", None)
+        entries.append(
+            catalog.CatalogEntry(
+                name=info.name,
+                stage=info.stage,
+                phases=info.phases,
+                severity=info.severity,
+                consumers=info.consumers,
+                rule=(inspect.getdoc(function) or "") if function else "",
+                nodeid=item.nodeid,
+                schema=info.schema,
+                schema_link=(
+                    os.path.relpath(config.rootpath / info.schema, out.parent)
+                    if info.schema
+                    else None
+                ),
+                faults=tuple(proven.get(info.name, ())),
+            )
+        )
+    write_atomic(out, catalog.render(entries, title="Contract catalog").encode("utf-8"))
 
 
 # --- the steps of pytest_configure ------------------------------------------

@@ -96,6 +96,14 @@ OPTIONS: tuple[OptionSpec, ...] = (
         metavar="PATH",
     ),
     OptionSpec(
+        "catalog",
+        "--dataflight-catalog",
+        "DATAFLIGHT_CATALOG",
+        "write the collected contracts as a Markdown catalog to PATH "
+        "(with --collect-only: nothing is checked).",
+        metavar="PATH",
+    ),
+    OptionSpec(
         "faults",
         "--mock-fault",
         "DATAFLIGHT_MOCK_FAULTS",
@@ -125,6 +133,7 @@ class Settings:
     faults: tuple[str, ...] = ()
     report_s3: str | None = None
     summary: str | None = None
+    catalog: str | None = None
     github_summary: str | None = None  # $GITHUB_STEP_SUMMARY, appended to
     bucket: str | None = None
     arctic_uri: str | None = None
@@ -150,6 +159,7 @@ class Settings:
             "faults": list(self.faults),
             "report_s3": self.report_s3,
             "summary": self.summary,
+            "catalog": self.catalog,
             "github_summary": self.github_summary,
             "bucket": self.bucket,
             "arctic_uri": self.arctic_uri,
@@ -168,6 +178,7 @@ class Settings:
             faults=tuple(data.get("faults") or ()),
             report_s3=data.get("report_s3"),
             summary=data.get("summary"),
+            catalog=data.get("catalog"),
             github_summary=data.get("github_summary"),
             bucket=data.get("bucket"),
             arctic_uri=data.get("arctic_uri"),
@@ -316,6 +327,7 @@ def resolve_partial(
         faults=raw["faults"],
         report_s3=report_s3,
         summary=raw["summary"],
+        catalog=raw["catalog"],
         github_summary=env.get("GITHUB_STEP_SUMMARY") or None,
         sources=sources,
         **where,
