@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from pytest_dataflight import is_store_failure
+
 
 def read_json(s3: Any, bucket: str, key: str, *, optional: bool = False, why: str = "") -> Any:
     """The parsed object at ``key``; fails (or skips, if ``optional``) with the reason.
@@ -20,6 +22,8 @@ def read_json(s3: Any, bucket: str, key: str, *, optional: bool = False, why: st
     try:
         body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
     except ClientError as exc:
+        if is_store_failure(exc):
+            raise  # 5xx or throttling after the retries: an error (retry), not bad data
         code = str(exc.response.get("Error", {}).get("Code", ""))
         if code in ("NoSuchKey", "404", "NotFound"):
             if optional:

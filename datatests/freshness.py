@@ -14,6 +14,8 @@ import random
 from collections.abc import Sequence
 from typing import Any
 
+from pytest_dataflight import StoreUnreachable, is_store_failure
+
 from .layout import MACRO_LIBRARY, REFERENCE_SYMBOL
 
 # Bounded batches keep one request's memory and failure radius small.
@@ -42,6 +44,7 @@ def last_index_dates(library: Any, symbols: Sequence[str]) -> dict[str, dt.date 
         for symbol, desc in zip(chunk, library.get_description_batch(chunk), strict=True):
             date_range = getattr(desc, "date_range", None)
             if date_range is None:
+                _raise_if_store_failed(library, symbol, desc, len(chunk))
                 out[symbol] = f"unreadable: {str(desc).splitlines()[0][:200]}"
                 continue
             last = _as_date(date_range[1])
@@ -49,6 +52,17 @@ def last_index_dates(library: Any, symbols: Sequence[str]) -> dict[str, dt.date 
             # No last date but rows: the frame is not indexed by date at all.
             out[symbol] = f"{rows} rows without a date index" if last is None and rows else last
     return out
+
+
+def _raise_if_store_failed(library: Any, symbol: str, error: Any, asked: int) -> None:
+    """A batch hands back the store's failures (no answer, 5xx, throttling) per symbol
+    instead of raising: such a symbol is not stale, the contract cannot be evaluated."""
+    if is_store_failure(str(error)):
+        why = str(getattr(error, "exception_string", None) or error).splitlines()[0][:200]
+        raise StoreUnreachable(
+            f"{symbol} (of {asked} symbols read from ArcticDB library "
+            f"{getattr(library, 'name', '?')!r}) could not be read because the store failed: {why}"
+        )
 
 
 def last_close_date(library: Any, symbol: str) -> dt.date | None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
-from .clients import ReadOnlyViolation, StoreUnreachable
+from .clients import ReadOnlyViolation, StoreUnreachable, is_store_failure
 from .contract import ContractInfo, contract
 from .evidence import Evidence
 from .masking import mask_url
@@ -39,6 +39,7 @@ __all__ = [
     "__version__",
     "add_option",
     "contract",
+    "is_store_failure",
     "mask_url",
     "option_value",
     "soft_threshold",

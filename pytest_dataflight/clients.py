@@ -6,10 +6,11 @@ never in what a contract receives.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 # boto3: a dead endpoint costs at most connect_timeout x attempts; a silent one
@@ -39,6 +40,35 @@ ARCTIC_ENV = {
 ARCTIC_PATH_PREFIX = "arcticdb"
 
 ARCTIC_NO_ANSWER = ("Network error", "curlCode", "Timeout was reached", "Couldn't connect")
+# What ArcticDB says when the store failed rather than the data: retryable S3 errors
+# (5xx, 503 SlowDown; its transport failures are "retryable" too) and any HTTP 5xx.
+_ARCTIC_STORE_FAILED = re.compile(
+    "|".join(
+        [r"E_S3_RETRYABLE", r"HttpResponseCode:\s*5\d\d", r"SlowDown", r"Throttl"]
+        + [re.escape(marker) for marker in ARCTIC_NO_ANSWER]
+    )
+)
+_ARCTIC_HTTP_STATUS = re.compile(r"HttpResponseCode:\s*(5\d\d)")
+# botocore's own list of throttling codes (botocore.retries.standard), S3's SlowDown among them.
+THROTTLING_CODES = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "RequestThrottledException",
+        "TooManyRequestsException",
+        "ProvisionedThroughputExceededException",
+        "TransactionInProgressException",
+        "RequestLimitExceeded",
+        "BandwidthLimitExceeded",
+        "LimitExceededException",
+        "RequestThrottled",
+        "SlowDown",
+        "PriorRequestNotComplete",
+        "EC2ThrottledException",
+    }
+)
+NO_ANSWER = "did not answer"
 
 READ_ONLY_PREFIXES = ("Get", "Head", "List")
 PREFLIGHT_PREFIX = "preflight/"
@@ -53,7 +83,23 @@ class WriteMode(StrEnum):
 
 
 class StoreUnreachable(ConnectionError):
-    """The object store under check did not answer at all: the check cannot be evaluated."""
+    """The store under check did not answer, or answered that it failed (5xx,
+    throttling) after the bounded retries: the check cannot be evaluated."""
+
+    # Says the S3 endpoint failed: trips its circuit breaker (see StoreHealth.fail).
+    trips_s3_breaker: ClassVar[bool] = True
+
+
+class SecretStoreUnreachable(StoreUnreachable):
+    """SSM Parameter Store failed; says nothing about the S3 endpoint."""
+
+    trips_s3_breaker = False
+
+
+class BucketMissing(StoreUnreachable):
+    """The S3 endpoint answered that the bucket does not exist: it works, the data is absent."""
+
+    trips_s3_breaker = False
 
 
 class ReadOnlyViolation(PermissionError):
@@ -187,12 +233,64 @@ def is_no_answer(exc: BaseException) -> bool:
     return False
 
 
+def store_failure(answer: BaseException | str) -> str | None:
+    """How the store failed, as a phrase for messages ("did not answer", "answered 503
+    SlowDown"), or None when ``answer`` is not the store failing.
+
+    The one classifier of S3, SSM and ArcticDB answers, for raised errors and for
+    the per-symbol error texts of ArcticDB's batch results alike: no answer, a 5xx
+    or throttling (after the bounded retries) mean the check could not be evaluated;
+    any other answer (403, 404, a parameter not found) is about the data.
+    """
+    if isinstance(answer, str):
+        return _arctic_failure(answer)
+    if isinstance(answer, StoreUnreachable):
+        return "failed"
+    if is_no_answer(answer):
+        return NO_ANSWER
+    response = getattr(answer, "response", None)
+    if isinstance(response, Mapping):
+        return _aws_failure(response)
+    # Only ArcticDB's own errors are read as text: a contract's message may quote anything.
+    if type(answer).__module__.startswith("arcticdb"):
+        return _arctic_failure(str(answer))
+    return None
+
+
+def is_store_failure(answer: BaseException | str) -> bool:
+    """True when ``answer`` (an exception, or a batch result's error text) means the
+    store failed, not the data: see :func:`store_failure`."""
+    return store_failure(answer) is not None
+
+
+def _aws_failure(response: Mapping[str, Any]) -> str | None:
+    # A botocore ClientError's response: throttled by code (SSM throttles with 400),
+    # failed by status (a HEAD has no body, so no code but its status).
+    code = str(response.get("Error", {}).get("Code", ""))
+    status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    status = status if isinstance(status, int) else 0
+    if code in THROTTLING_CODES or status == 429 or status >= 500:
+        said = f"{status} {code}" if code and code != str(status) else str(status or code)
+        return f"answered {said}"
+    return None
+
+
+def _arctic_failure(text: str) -> str | None:
+    if not _ARCTIC_STORE_FAILED.search(text):
+        return None
+    if any(marker in text for marker in ARCTIC_NO_ANSWER):
+        return NO_ANSWER
+    status = _ARCTIC_HTTP_STATUS.search(text)
+    return f"answered {status.group(1)}" if status else "failed (E_S3_RETRYABLE)"
+
+
 @dataclass
 class StoreHealth:
-    """Whether the S3 endpoint answered, probed once per process.
+    """Whether the S3 endpoint works, probed once per process.
 
-    Once it is known not to answer, every later check that needs it errors at
-    once instead of waiting out its own timeouts.
+    Once it is known not to answer, or to answer that it failed (5xx,
+    throttling), every later check that needs it errors at once instead of
+    waiting out its own timeouts and retries.
     """
 
     endpoint: str
@@ -200,25 +298,47 @@ class StoreHealth:
     probed: bool = False
     bucket_exists: bool | None = None
 
-    def probe(self, client: Any, bucket: str) -> None:
+    def probe(self, client: Any, bucket: str, retrying: Callable[[], Any] | None = None) -> None:
+        """HEAD ``bucket`` with ``client``, which tries once: a dead endpoint is known at
+        once. An answer that the store failed is asked again through ``retrying``'s
+        client (bounded retries) before the store is taken for failing."""
         if self.probed:
             return
+        failed = self._head(client, bucket)
+        if failed is not None and failed[0] != NO_ANSWER and retrying is not None:
+            failed = self._head(retrying(), bucket)
+        if failed is not None:
+            phrase, exc = failed
+            self.problem = f"S3 endpoint {self.endpoint} {phrase}: {type(exc).__name__}: {exc}"
+        self.probed = True
+
+    def _head(self, client: Any, bucket: str) -> tuple[str, BaseException] | None:
+        """None if the endpoint answered about the bucket; else (how it failed, the error)."""
         from botocore.exceptions import ClientError
 
         try:
             client.head_bucket(Bucket=bucket)
             self.bucket_exists = True
-        except ClientError as exc:
+        except Exception as exc:
+            phrase = store_failure(exc)
+            if phrase is not None:
+                return phrase, exc
+            if not isinstance(exc, ClientError):
+                raise
             # It answered: 403/404 are findings for the contracts, not outages.
             code = str(exc.response.get("Error", {}).get("Code", ""))
             self.bucket_exists = False if code in ("404", "NoSuchBucket", "NotFound") else None
-        except Exception as exc:
-            if not is_no_answer(exc):
-                raise
-            self.problem = (
-                f"S3 endpoint {self.endpoint} did not answer: {type(exc).__name__}: {exc}"
-            )
-        self.probed = True
+        return None
+
+    def fail(self, exc: BaseException) -> None:
+        """``exc`` says the store failed under a check: from now on every check that
+        needs it errors at once, naming the endpoint (the first failure is kept)."""
+        if self.problem is not None:
+            return
+        phrase = store_failure(exc) or "failed"
+        if phrase == NO_ANSWER:
+            phrase = "stopped answering"
+        self.problem = f"S3 endpoint {self.endpoint} {phrase}: {type(exc).__name__}: {exc}"
 
     def require(self) -> None:
         if self.problem:

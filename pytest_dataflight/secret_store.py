@@ -9,7 +9,7 @@ import os
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from .clients import StoreUnreachable, is_no_answer
+from .clients import SecretStoreUnreachable, store_failure
 from .masking import Masker
 
 
@@ -37,8 +37,9 @@ class SecretStore:
 
     SSM is asked once per name. A refusal (access denied) falls back to the
     environment and is kept in :attr:`ssm_problem`; no credentials at all turn
-    SSM off for the run. When the SSM endpoint does not answer, a secret the
-    environment lacks raises :class:`StoreUnreachable`: the check errors
+    SSM off for the run. When SSM does not answer, or answers 5xx or throttling
+    after the bounded retries, a secret the environment lacks raises
+    :class:`SecretStoreUnreachable` (a ``StoreUnreachable``): the check errors
     instead of failing, since nobody can say whether SSM holds it.
     """
 
@@ -73,11 +74,12 @@ class SecretStore:
             code = response.get("Error", {}).get("Code", "")
             if code == "ParameterNotFound":
                 return None
-            if is_no_answer(exc):
-                # Remembered: get() errors for a secret the environment lacks too.
-                self._unreachable = (
-                    f"SSM Parameter Store did not answer: {type(exc).__name__}: {exc}"
-                )
+            failed = store_failure(exc)
+            if failed is not None:
+                # No answer, 5xx or throttling after the retries: nobody can say whether
+                # SSM holds it. Remembered: get() errors for a secret the environment
+                # lacks, for this name and every later one.
+                self._unreachable = f"SSM Parameter Store {failed}: {type(exc).__name__}: {exc}"
                 return None
             if not code:
                 # No credentials or no SSM configured at all: the environment alone, for the run.
@@ -96,7 +98,7 @@ class SecretStore:
             if value is None and self._unreachable:
                 # Not in the environment, and SSM could not say: the check cannot be
                 # evaluated (an error, so the orchestrator retries rather than stops).
-                raise StoreUnreachable(self._unreachable)
+                raise SecretStoreUnreachable(self._unreachable)
             if value is None:
                 self._cache[name] = None
             else:

@@ -88,16 +88,20 @@ class RunState:
         ep = self.get_endpoints()
         if self.health is None:
             self.health = StoreHealth(endpoint=ep.describe_s3())
-        self.health.probe(self.client("s3"), ep.bucket)
+        # A 5xx or throttling answer to the one-try probe is asked again with retries.
+        self.health.probe(
+            self.client("s3"), ep.bucket, lambda: self.client("s3", WriteMode.READ_ONLY)
+        )
         self.health.require()
         return self.health
 
     def arctic(self) -> Any:
+        # Every time, not only the first: the store may have failed since it was opened.
+        health = self.s3_health()
         if self._arctic is None:
             ep = self.get_endpoints()
-            health = self.s3_health()
             if health.bucket_exists is False:
-                raise clients.StoreUnreachable(
+                raise clients.BucketMissing(
                     f"bucket {ep.bucket!r} does not exist at {ep.describe_s3()}: "
                     "ArcticDB would show an empty store instead of saying so"
                 )
@@ -114,7 +118,8 @@ class RunState:
                 environ = {}
             self._secrets = SecretStore(
                 self.settings.ssm_prefix,
-                lambda: self.client("ssm"),
+                # Bounded retries, not the one-try probe: SSM throttles under load.
+                lambda: self.client("ssm", WriteMode.READ_ONLY),
                 self.masker,
                 environ,
             )

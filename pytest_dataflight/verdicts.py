@@ -2,8 +2,9 @@
 
 Runs inside ``pytest_runtest_makereport`` on every process (xdist workers
 included): the contract's declaration, "could not be evaluated" (the store
-did not answer) and the warn severity are put into the report itself, in
-``report.user_properties``, which pytest-xdist carries to the controller.
+failed: no answer, 5xx, throttling) and the warn severity are put into the
+report itself, in ``report.user_properties``, which pytest-xdist carries to
+the controller.
 The controller's reporter only reads them back.
 """
 
@@ -81,11 +82,11 @@ def consumers_of(items: Iterable[pytest.Item]) -> set[str]:
 
 
 def decide(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestReport) -> None:
-    """Put the contract's verdict into ``report``, in this order: a store that did not
-    answer makes the check unevaluated, and only then may a warn contract soften
-    what is left of a failure."""
+    """Put the contract's verdict into ``report``, in this order: a store that failed
+    (no answer, 5xx, throttling) makes the check unevaluated, and only then may a
+    warn contract soften what is left of a failure."""
     excinfo = call.excinfo
-    if excinfo is not None and clients.is_no_answer(excinfo.value):
+    if excinfo is not None and clients.is_store_failure(excinfo.value):
         _mark_unevaluated(item, excinfo.value, report)
     soft = excinfo is not None and isinstance(excinfo.value, ContractWarned)
     info = ContractInfo.from_item(item)
@@ -98,16 +99,18 @@ def decide(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestRe
 
 
 def _mark_unevaluated(item: pytest.Item, exc: BaseException, report: pytest.TestReport) -> None:
-    # The store did not answer: say so in one line naming the endpoint, and make
-    # every later check error at once.
-    message = f"{type(exc).__name__}: {exc}"
+    # The store failed: say so in one line naming the endpoint, and make every later
+    # check that needs it error at once (the circuit breaker, as for no answer).
+    # One name for every store failure (SSM's and a missing bucket's are subclasses).
+    name = "StoreUnreachable" if isinstance(exc, clients.StoreUnreachable) else type(exc).__name__
+    message = f"{name}: {exc}"
     state = item.config.stash.get(state_key, None)
     health = state.health if state is not None else None
-    if health is not None and not isinstance(exc, clients.StoreUnreachable):
-        # A raw connection error mid-check: the endpoint stopped answering.
-        if health.problem is None:
-            health.problem = f"S3 endpoint {health.endpoint} stopped answering: {message}"
-        message = f"StoreUnreachable: {health.problem}"
+    if health is not None and getattr(exc, "trips_s3_breaker", True):
+        health.fail(exc)
+        if not isinstance(exc, clients.StoreUnreachable):
+            # A raw error from the store mid-check: its one line names the endpoint.
+            message = f"StoreUnreachable: {health.problem}"
     report.longrepr = message
     report.user_properties.append((Prop.UNEVALUATED.value, message))
 

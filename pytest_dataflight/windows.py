@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from .clients import ARCTIC_NO_ANSWER, StoreUnreachable, is_no_answer
+from .clients import StoreUnreachable, is_store_failure
 
 if TYPE_CHECKING:  # pragma: no cover - pandas loads lazily, at the first read
     import pandas as pd
@@ -41,15 +41,6 @@ STATUSES: tuple[Status, ...] = ("ok", "empty", "missing", "unreadable", "store_e
 BATCH = 200
 REASON_CHARS = 240
 
-# What ArcticDB says when the store failed rather than the data: retryable S3
-# errors (5xx, 503 SlowDown; connection refused is reported as retryable too),
-# curl's transport verdicts, and any HTTP 5xx status it names.
-_STORE_FAILURE = re.compile(
-    "|".join(
-        [r"E_S3_RETRYABLE", r"HttpResponseCode:\s*5\d\d", r"SlowDown", r"Throttl"]
-        + [re.escape(marker) for marker in ARCTIC_NO_ANSWER]
-    )
-)
 _MISSING = re.compile(r"E_NO_SUCH_VERSION|E_SYMBOL_NOT_FOUND")
 # "arcticdb::ArcticSpecificException<(arcticdb::ErrorCode)5021>: " and C++ namespaces
 # say nothing to the reader of a report.
@@ -65,16 +56,9 @@ def one_line(text: str, limit: int = REASON_CHARS) -> str:
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
-def is_store_failure(exc_or_text: BaseException | str) -> bool:
-    """True when an ArcticDB error (raised or a batch ``DataError``'s text) means the
-    store failed (no answer, 5xx, throttling), not that the data is bad or absent."""
-    if isinstance(exc_or_text, BaseException) and is_no_answer(exc_or_text):
-        return True
-    return bool(_STORE_FAILURE.search(str(exc_or_text)))
-
-
 def classify_error(text: str) -> Status:
-    """The status of a symbol whose read ended in error ``text``."""
+    """The status of a symbol whose read ended in error ``text``; whether the store
+    failed is decided by the one classifier, :func:`clients.is_store_failure`."""
     if is_store_failure(text):
         return "store_error"
     if _MISSING.search(text):
