@@ -288,3 +288,52 @@ def fmp_payment_required(world: MockWorld) -> None:
 def fmp_empty(world: MockWorld) -> None:
     """FMP answers 200 with an empty list."""
     _route("fmp", FMP_PATH, body=[])(world)
+
+
+# --- bodies that are not what they claim: unreadable artifacts, impostor APIs ------------
+
+# What a hotel's or an office proxy's captive portal answers to any URL: 200 and a login page.
+_LOGIN_PAGE = (
+    "<!DOCTYPE html>\n<html><head><title>Guest Wi-Fi: sign in</title></head>\n"
+    '<body><form action="/portal/login" method="post"><input name="user"></form></body></html>\n'
+)
+
+
+@fault("macro_json_deep", macro_json="failed")
+def macro_json_deep(world: MockWorld) -> None:
+    """macro.json is an array nested 100,000 deep: valid JSON that Python's parser refuses
+    with a RecursionError. The contract must fail naming the key, not crash."""
+    world.put_bytes(weekly_key(world.run_date, MACRO_JSON), b"[" * 100_000 + b"]" * 100_000)
+
+
+@fault("short_interest_latin1", short_interest_json="failed")
+def short_interest_latin1(world: MockWorld) -> None:
+    """short_interest.json written in Latin-1, not UTF-8: an accented source name."""
+    key = weekly_key(world.run_date, SHORT_INTEREST_JSON)
+    healthy = world.s3.get_object(Bucket=world.bucket, Key=key)["Body"].read()
+    world.put_bytes(key, b'{"source": "Soci\xe9t\xe9 G\xe9n\xe9rale", ' + healthy[1:])
+
+
+@fault("pointer_is_array", latest_weekly_pointer="failed")
+def pointer_is_array(world: MockWorld) -> None:
+    """latest_weekly.json holds the pointer object wrapped in an array."""
+    world.put_json(POINTER_KEY, [world.get_json(POINTER_KEY)])
+
+
+@fault("fred_captive_portal", fred_reachable="failed")
+def fred_captive_portal(world: MockWorld) -> None:
+    """A captive portal answers FRED's URL: 200 with its HTML login page."""
+    _route("fred", FRED_PATH, body=_LOGIN_PAGE)(world)
+
+
+@fault("polygon_captive_portal", polygon_reachable="failed")
+def polygon_captive_portal(world: MockWorld) -> None:
+    """A captive portal answers polygon.io's URL: 200 with its HTML login page."""
+    _route("polygon", POLYGON_PATH, body=_LOGIN_PAGE)(world)
+
+
+@fault("polygon_wrong_shape", polygon_reachable="failed")
+def polygon_wrong_shape(world: MockWorld) -> None:
+    """polygon.io answers 200 with a list endpoint's shape (``results`` an array), as a
+    wrong base path would: not the ticker's reference data."""
+    _route("polygon", POLYGON_PATH, body={"status": "OK", "count": 0, "results": []})(world)

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from pytest_dataflight import ContractInfo, contract, is_store_failure
+from pytest_dataflight import ContractInfo, contract
 
 from . import api_probe
 from .layout import (
@@ -72,8 +72,6 @@ def test_s3_bucket_reachable(s3: Any, bucket: str, evidence: Any) -> None:
     try:
         s3.head_bucket(Bucket=bucket)
     except ClientError as exc:
-        if is_store_failure(exc):
-            raise  # 5xx or throttling after the retries: an error (retry), not a finding
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
         code = exc.response.get("Error", {}).get("Code")
         evidence.update(status=status, code=code)
@@ -142,6 +140,14 @@ def test_fred_reachable(http: Any, api_urls: dict[str, str], secret: Any, eviden
     # FRED refuses a key with 400 and a message naming api_key.
     refused = response.status_code == 400 and "api_key" in response.text.lower()
     api_probe.require_ok("FRED", response, key_refused=refused)
+    api_probe.require_shape(
+        "FRED",
+        response,
+        evidence,
+        expected="a JSON object with an 'observations' list",
+        holds=lambda body: isinstance(body, dict) and isinstance(body.get("observations"), list),
+        key=key,
+    )
 
 
 @contract(stage="preflight", phases=["phase1"], consumers=[PRODUCER])
@@ -155,6 +161,14 @@ def test_polygon_reachable(http: Any, api_urls: dict[str, str], secret: Any, evi
         evidence,
     )
     api_probe.require_ok("polygon.io", response, key_refused=response.status_code in (401, 403))
+    api_probe.require_shape(
+        "polygon.io",
+        response,
+        evidence,
+        expected="a JSON object with a 'results' object",
+        holds=lambda body: isinstance(body, dict) and isinstance(body.get("results"), dict),
+        key=key,
+    )
 
 
 @contract(stage="preflight", phases=["phase2"], consumers=[PRODUCER])
@@ -175,14 +189,12 @@ def test_fmp_stable_reachable(
         key_refused=response.status_code in (401, 403),
         meanings={402: "the plan does not cover this endpoint"},
     )
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    evidence["items"] = len(body) if isinstance(body, list) else None
-    if not isinstance(body, list) or not body:
-        pytest.fail(
-            f"FMP /stable answered 200 with {api_probe.body_excerpt(response)!r}, expected a "
-            "non-empty list: key-metrics data would be empty",
-            pytrace=False,
-        )
+    body = api_probe.require_shape(
+        "FMP /stable",
+        response,
+        evidence,
+        expected="a non-empty JSON list (else key-metrics data would be empty)",
+        holds=lambda body: isinstance(body, list) and len(body) > 0,
+        key=key,
+    )
+    evidence["items"] = len(body)

@@ -95,6 +95,18 @@ def _edit_json(key: str, change: Callable[[Any], Any]) -> Callable[[dict[str, An
     return apply
 
 
+def _put_raw(key: str, body: bytes) -> Callable[[dict[str, Any]], Any]:
+    """Replace the object at ``key`` with ``body`` as it is (not JSON-encoded)."""
+
+    def apply(world: dict[str, Any]) -> Callable[[], None]:
+        s3 = world["s3"]
+        original = s3.get_object(Bucket=BUCKET, Key=key)["Body"].read()
+        s3.put_object(Bucket=BUCKET, Key=key, Body=body)
+        return lambda: s3.put_object(Bucket=BUCKET, Key=key, Body=original)
+
+    return apply
+
+
 def _pointer_prefix_wrong(doc: Any) -> Any:
     return {**doc, "s3_prefix": "market_data/weekly/latest/"}
 
@@ -193,6 +205,37 @@ UNSEEN = {
     ),
     "polygon_forbidden": (
         _stub_route("polygon", "/v3/reference/tickers/AAPL", status=403, body={"status": "NO"}),
+        "polygon_reachable",
+    ),
+    # Bodies that are not what they claim: unreadable artifacts, APIs impersonated.
+    "macro_nested_deep": (
+        _put_raw(P + "macro.json", b'{"vix": ' + b"[" * 5000 + b"]" * 5000 + b"}"),
+        "macro_json",
+    ),
+    "manifest_in_cp1252": (
+        _put_raw(
+            P + "alternative/manifest.json", b'{"note": "\x93news\x94", "tickers_requested": 6}'
+        ),
+        "alternative_manifest",
+    ),
+    "pointer_as_text": (
+        _put_raw("market_data/latest_weekly.json", b'"2026-05-23"'),
+        "latest_weekly_pointer",
+    ),
+    "fred_proxy_login": (
+        _stub_route(
+            "fred", "/fred/series/observations", body="<html><body>Proxy login</body></html>"
+        ),
+        "fred_reachable",
+    ),
+    "fred_error_object": (
+        _stub_route(
+            "fred", "/fred/series/observations", body={"error_code": 500, "error_message": "x"}
+        ),
+        "fred_reachable",
+    ),
+    "polygon_results_list": (
+        _stub_route("polygon", "/v3/reference/tickers/AAPL", body={"status": "OK", "results": []}),
         "polygon_reachable",
     ),
 }
