@@ -169,4 +169,4 @@ def recent_rows(request: pytest.FixtureRequest, dataflight_endpoints: Endpoints)
         state.s3_health()
         return state.arctic()
 
-    return WindowCache(open_arctic)
+    return WindowCache(open_arctic, before_read=state.s3_health)

@@ -260,6 +260,9 @@ class WindowCache:
     """
 
     open_arctic: Callable[[], Any]
+    # Called before each read that goes to the store: the run's circuit breaker,
+    # so a store known to be down errors at once instead of being asked again.
+    before_read: Callable[[], Any] | None = None
     batch: int = BATCH
     reads: int = 0  # batched reads made (read_windows calls)
     symbols_read: int = 0
@@ -279,6 +282,8 @@ class WindowCache:
             done = self._done.setdefault(library, {})
             todo = [s for s in wanted if s not in done or not done[s].covers(rows)]
             if todo:
+                if self.before_read is not None:
+                    self.before_read()
                 fresh = read_windows(
                     self._library(library), todo, rows, name=library, batch=self.batch
                 )
