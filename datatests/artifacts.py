@@ -9,6 +9,8 @@ from typing import Any, NoReturn
 
 import pytest
 
+from pytest_dataflight import is_store_failure
+
 # Bounds on one artifact. Each is far above what the pipeline writes and far
 # below what would hurt the run, so crossing one is a finding about the data.
 #
@@ -39,6 +41,8 @@ def read_json(s3: Any, bucket: str, key: str, *, optional: bool = False, why: st
     try:
         body = _read_bounded(s3.get_object(Bucket=bucket, Key=key), f"s3://{bucket}/{key}")
     except ClientError as exc:
+        if is_store_failure(exc):
+            raise  # 5xx or throttling after the retries: an error (retry), not bad data
         code = str(exc.response.get("Error", {}).get("Code", ""))
         if code in ("NoSuchKey", "404", "NotFound"):
             if optional:

@@ -40,6 +40,8 @@ def fault(name: str, **breaks: str) -> Callable[[Fault], Fault]:
     def register(func: Fault) -> Fault:
         FAULTS[name] = func
         BREAKS[name] = breaks
+        # Read by the plugin's contract catalog: the faults that prove each contract.
+        func.breaks = breaks  # type: ignore[attr-defined]
         return func
 
     return register
@@ -323,13 +325,13 @@ def pointer_is_array(world: MockWorld) -> None:
 @fault("fred_captive_portal", fred_reachable="failed")
 def fred_captive_portal(world: MockWorld) -> None:
     """A captive portal answers FRED's URL: 200 with its HTML login page."""
-    _route("fred", FRED_PATH, body=_LOGIN_PAGE)(world)
+    _route("fred", FRED_PATH, body=_LOGIN_PAGE, content_type="text/html; charset=utf-8")(world)
 
 
 @fault("polygon_captive_portal", polygon_reachable="failed")
 def polygon_captive_portal(world: MockWorld) -> None:
     """A captive portal answers polygon.io's URL: 200 with its HTML login page."""
-    _route("polygon", POLYGON_PATH, body=_LOGIN_PAGE)(world)
+    _route("polygon", POLYGON_PATH, body=_LOGIN_PAGE, content_type="text/html")(world)
 
 
 @fault("polygon_wrong_shape", polygon_reachable="failed")

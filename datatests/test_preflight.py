@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from pytest_dataflight import ContractInfo, contract
+from pytest_dataflight import ContractInfo, contract, is_store_failure
 
 from . import api_probe
 from .layout import (
@@ -72,6 +72,8 @@ def test_s3_bucket_reachable(s3: Any, bucket: str, evidence: Any) -> None:
     try:
         s3.head_bucket(Bucket=bucket)
     except ClientError as exc:
+        if is_store_failure(exc):
+            raise  # 5xx or throttling after the retries: an error (retry), not a finding
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
         code = exc.response.get("Error", {}).get("Code")
         evidence.update(status=status, code=code)
@@ -94,6 +96,8 @@ def test_s3_writable(s3: Any, bucket: str, evidence: Any) -> None:
     try:
         s3.put_object(Bucket=bucket, Key=key, Body=b"dataflight write probe")
     except ClientError as exc:
+        if is_store_failure(exc):
+            raise  # 5xx or throttling after the retries: an error (retry), not a finding
         code = exc.response.get("Error", {}).get("Code")
         evidence["put"] = code
         pytest.fail(

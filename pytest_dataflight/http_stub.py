@@ -26,6 +26,7 @@ class Route:
     status: int = 200
     body: Any = None
     hang: bool = False
+    content_type: str = "application/json"
 
     def payload(self) -> bytes:
         if self.body is None:
@@ -56,10 +57,21 @@ class HttpStub:
         return f"http://{self.host}:{self.port}/{api}"
 
     def route(
-        self, api: str, path: str, *, status: int = 200, body: Any = None, hang: bool = False
+        self,
+        api: str,
+        path: str,
+        *,
+        status: int = 200,
+        body: Any = None,
+        hang: bool = False,
+        content_type: str = "application/json",
     ) -> None:
-        """Declare what ``GET /<api>/<path>`` answers (query strings are ignored)."""
-        self._routes[(api, "/" + path.lstrip("/"))] = Route(status, body, hang)
+        """Declare what ``GET /<api>/<path>`` answers (query strings are ignored).
+
+        ``content_type`` lets a fault answer as something other than the API (a
+        captive portal's ``text/html`` login page, say).
+        """
+        self._routes[(api, "/" + path.lstrip("/"))] = Route(status, body, hang, content_type)
 
     def _lookup(self, raw_path: str) -> Route | None:
         path = urlsplit(raw_path).path
@@ -81,7 +93,7 @@ class HttpStub:
                     return
                 payload = route.payload()
                 self.send_response(route.status)
-                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Type", route.content_type)
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
                 self.wfile.write(payload)

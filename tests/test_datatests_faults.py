@@ -58,6 +58,8 @@ MESSAGES = {
     "fred_hangs": "FRED did not answer in time",
     "bucket_missing": "answered 404",
     "preflight_not_writable": "refused (AccessDenied)",
+    "macro_json_deep": "nests arrays/objects 100,000 levels deep, more than the 64 bound",
+    "fred_captive_portal": "FRED answered 200 with an HTML page",
 }
 
 
