@@ -8,7 +8,9 @@ as a child and drives it over stdin/stdout, one JSON object per line:
 
     child -> {"endpoint": "http://127.0.0.1:PORT"}    once, when it listens
     reset -> {"ok": true}                             request counts cleared
-    counts -> {"counts": {...}, "key_counts": {...}}  S3Proxy.counts / key_counts
+    counts -> {"counts": {...}, "key_counts": {...},  S3Proxy.counts / key_counts /
+               "key_bytes": {...}, "cache": {...}}    key_bytes / cache_counts
+    cache MODE -> {"cached": N}                       S3Proxy.set_cache(MODE)
     stop, or end of stdin -> the child stops the proxy and exits
 
 End of stdin also covers a parent that died without saying goodbye.
@@ -52,7 +54,19 @@ def main(argv: list[str]) -> int:
                 proxy.reset_counts()
                 _say({"ok": True})
             elif command == "counts":
-                _say({"counts": dict(proxy.counts), "key_counts": dict(proxy.key_counts)})
+                _say(
+                    {
+                        "counts": dict(proxy.counts),
+                        "key_counts": dict(proxy.key_counts),
+                        "key_bytes": dict(proxy.key_bytes),
+                        "cache": dict(proxy.cache_counts),
+                    }
+                )
+            elif command.startswith("cache "):
+                try:
+                    _say({"cached": proxy.set_cache(command.split(" ", 1)[1])})
+                except ValueError as exc:
+                    _say({"error": str(exc)})
             elif command == "stop":
                 break
             else:
@@ -108,11 +122,22 @@ class ProxyProcess:
         self.process.stdin.flush()
         return self._read()
 
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process else None
+
     def reset_counts(self) -> None:
         self._ask("reset")
 
     def counts(self) -> dict[str, Any]:
         return self._ask("counts")
+
+    def set_cache(self, mode: str) -> int:
+        """Cache mode ``off``, ``fill`` or ``serve`` (see ``s3_proxy``); objects held."""
+        answer = self._ask(f"cache {mode}")
+        if "error" in answer:
+            raise ValueError(answer["error"])
+        return int(answer["cached"])
 
     def stop(self, timeout: float = 5.0) -> None:
         process, self.process = self.process, None
