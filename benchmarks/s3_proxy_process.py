@@ -23,17 +23,14 @@ this directory is on ``sys.path``, and whoever imports it puts it there.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 from s3_proxy import S3Proxy
 
-from pytest_dataflight.loopback import stop_process
-from pytest_dataflight.moto_server import _die_with_parent
+from pytest_dataflight.loopback import LineProcess
 
 START_TIMEOUT_S = 15.0
 
@@ -78,82 +75,29 @@ def main(argv: list[str]) -> int:
     return 0
 
 
-class ProxyProcess:
+class ProxyProcess(LineProcess):
     """Start, talk to and stop one proxy child process, by its PID."""
 
     def __init__(self, upstream: str, *, latency_s: float = 0.0) -> None:
+        script = str(Path(__file__).resolve())
+        argv = [sys.executable, script, upstream, str(latency_s)]
+        super().__init__(argv, "S3 proxy process", START_TIMEOUT_S)
         self.upstream = upstream
         self.latency_s = latency_s
-        self.process: subprocess.Popen[str] | None = None
-        self.endpoint = ""
 
     def start(self) -> ProxyProcess:
-        self.process = subprocess.Popen(
-            [sys.executable, str(Path(__file__).resolve()), self.upstream, str(self.latency_s)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-            preexec_fn=_die_with_parent,
-        )
-        try:
-            self.endpoint = str(self._read(START_TIMEOUT_S)["endpoint"])
-        except BaseException:
-            self.stop()
-            raise
+        super().start()
         return self
 
-    def _read(self, timeout: float = 30.0) -> dict[str, Any]:
-        import selectors
-
-        assert self.process is not None and self.process.stdout is not None
-        with selectors.DefaultSelector() as sel:
-            sel.register(self.process.stdout, selectors.EVENT_READ)
-            if not sel.select(timeout):
-                raise RuntimeError(f"S3 proxy process gave no answer within {timeout:.0f} s")
-        line = self.process.stdout.readline()
-        if not line:
-            raise RuntimeError(f"S3 proxy process exited (code {self.process.poll()})")
-        return dict(json.loads(line))
-
-    def _ask(self, command: str) -> dict[str, Any]:
-        assert self.process is not None and self.process.stdin is not None
-        self.process.stdin.write(command + "\n")
-        self.process.stdin.flush()
-        return self._read()
-
-    @property
-    def pid(self) -> int | None:
-        return self.process.pid if self.process else None
-
     def reset_counts(self) -> None:
-        self._ask("reset")
+        self.ask("reset")
 
     def counts(self) -> dict[str, Any]:
-        return self._ask("counts")
+        return self.ask("counts")
 
     def set_cache(self, mode: str) -> int:
         """Cache mode ``off``, ``fill`` or ``serve`` (see ``s3_proxy``); objects held."""
-        answer = self._ask(f"cache {mode}")
-        if "error" in answer:
-            raise ValueError(answer["error"])
-        return int(answer["cached"])
-
-    def stop(self, timeout: float = 5.0) -> None:
-        process, self.process = self.process, None
-        if process is None:
-            return
-
-        def say_stop() -> None:
-            assert process.stdin is not None
-            process.stdin.write("stop\n")
-            process.stdin.close()
-
-        stop_process(process, timeout, ask=say_stop)
-        for stream in (process.stdin, process.stdout):
-            with contextlib.suppress(Exception):
-                if stream is not None:
-                    stream.close()
+        return int(self.ask(f"cache {mode}")["cached"])
 
 
 if __name__ == "__main__":

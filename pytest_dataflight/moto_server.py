@@ -7,11 +7,9 @@ and the two deadlock.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -21,7 +19,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .loopback import stop_process
+from .loopback import die_with_parent, stop_process
 
 FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "dataflight-mock-key",
@@ -53,16 +51,6 @@ def _moto_executable() -> str:
         "moto_server was not found next to this Python or on PATH: "
         "install the plugin with its dependencies (pip install pytest-dataflight)"
     )
-
-
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child
-    # Linux only: if pytest is killed outright (SIGKILL), the kernel ends moto too.
-    os.setsid()
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        with contextlib.suppress(Exception):
-            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 def iam_user_key(iam: Any, user: str, policy: Mapping[str, Any]) -> dict[str, str]:
@@ -107,7 +95,7 @@ class MotoServer:
             env=env,
             # Own session: a terminal Ctrl-C reaches pytest, which then ends
             # moto itself, in order, instead of both dying at once.
-            preexec_fn=_die_with_parent,
+            preexec_fn=die_with_parent,
         )
         deadline = started + timeout
         while True:

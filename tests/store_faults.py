@@ -21,10 +21,8 @@ it over stdin/stdout, one JSON object per line:
 
 from __future__ import annotations
 
-import contextlib
 import http.client
 import json
-import subprocess
 import sys
 import threading
 from dataclasses import asdict, dataclass
@@ -32,6 +30,8 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
+
+from pytest_dataflight.loopback import LineProcess
 
 START_TIMEOUT_S = 15.0
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "proxy-connection", "upgrade"}
@@ -214,78 +214,24 @@ def main(argv: list[str]) -> int:
     return 0
 
 
-class StoreFaults:
+class StoreFaults(LineProcess):
     """Start, steer and stop one fault proxy child process, by its PID."""
 
     def __init__(self, upstream: str) -> None:
+        script = str(Path(__file__).resolve())
+        super().__init__([sys.executable, script, upstream], "store fault proxy", START_TIMEOUT_S)
         self.upstream = upstream
-        self.process: subprocess.Popen[str] | None = None
-        self.endpoint = ""
 
     def start(self) -> StoreFaults:
-        from pytest_dataflight.moto_server import _die_with_parent
-
-        self.process = subprocess.Popen(
-            [sys.executable, str(Path(__file__).resolve()), self.upstream],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-            preexec_fn=_die_with_parent,
-        )
-        try:
-            self.endpoint = str(self._read(START_TIMEOUT_S)["endpoint"])
-        except BaseException:
-            self.stop()
-            raise
+        super().start()
         return self
-
-    def _read(self, timeout: float = 30.0) -> dict[str, Any]:
-        import selectors
-
-        assert self.process is not None and self.process.stdout is not None
-        with selectors.DefaultSelector() as sel:
-            sel.register(self.process.stdout, selectors.EVENT_READ)
-            if not sel.select(timeout):
-                raise RuntimeError(f"store fault proxy gave no answer within {timeout:.0f} s")
-        line = self.process.stdout.readline()
-        if not line:
-            raise RuntimeError(f"store fault proxy exited (code {self.process.poll()})")
-        return dict(json.loads(line))
-
-    def _ask(self, command: str) -> dict[str, Any]:
-        assert self.process is not None and self.process.stdin is not None
-        self.process.stdin.write(command + "\n")
-        self.process.stdin.flush()
-        answer = self._read()
-        if "error" in answer:
-            raise ValueError(answer["error"])
-        return answer
 
     def inject(self, fault: Fault | None) -> None:
         """From now on, ``fault`` (None: forward everything); the counts start afresh."""
-        self._ask(json.dumps({"fault": None if fault is None else asdict(fault)}))
+        self.ask(json.dumps({"fault": None if fault is None else asdict(fault)}))
 
     def counts(self) -> dict[str, int]:
-        return {k: int(v) for k, v in self._ask("counts").items()}
-
-    def stop(self, timeout: float = 5.0) -> None:
-        from pytest_dataflight.loopback import stop_process
-
-        process, self.process = self.process, None
-        if process is None:
-            return
-
-        def say_stop() -> None:
-            assert process.stdin is not None
-            process.stdin.write("stop\n")
-            process.stdin.close()
-
-        stop_process(process, timeout, ask=say_stop)
-        for stream in (process.stdin, process.stdout):
-            with contextlib.suppress(Exception):
-                if stream is not None:
-                    stream.close()
+        return {k: int(v) for k, v in self.ask("counts").items()}
 
 
 if __name__ == "__main__":
