@@ -23,8 +23,9 @@ with a fresh ``Arctic`` instance so that no ArcticDB cache helps:
 With ``--warm`` that first (cold) pass is also the proxy's warm-up pass: it
 keeps every object GET, then serves them from memory while every method runs
 again, so moto's CPU leaves the measured path and the added latency remains.
-Each method is printed against its floor, requests x latency / concurrency
-(1 for the sequential (a) and (b), the IO threads for (c) and (d)).
+Each method is printed against its floor, requests x latency / IO threads for
+the batches (c) and (d); for (a) and (b), one symbol at a time, each symbol's
+chain of GETs (version, index, then its data segments in rounds of IO threads).
 
 It prints side-by-side tables, fails if (c) fetched a data segment or a method
 found a wrong date, and prints the verdict on each target. Every process it
@@ -36,6 +37,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import math
 import os
 import resource
 import signal
@@ -112,8 +114,9 @@ class Result:
     dates: dict[str, Any] = field(repr=False)
     key_bytes: dict[str, int] = field(default_factory=dict)
     cache: dict[str, int] = field(default_factory=dict)
-    concurrency: int = 1  # requests in flight at once: 1, or the IO threads
+    concurrency: int = 1  # ArcticDB IO threads
     latency_s: float = 0.0
+    batched: bool = True  # all symbols in flight at once (else one symbol at a time)
     cpu: dict[str, float] = field(default_factory=dict)  # process -> CPU seconds used
 
     @property
@@ -130,8 +133,16 @@ class Result:
 
     @property
     def floor_s(self) -> float:
-        """The time the requests take at the added latency alone."""
-        return self.requests * self.latency_s / self.concurrency
+        """The time the requests take at the added latency alone, the IO threads never
+        idle: requests x latency / IO threads for a batch; one symbol at a time, each
+        symbol's chain: its other GETs in turn, then its data segments in rounds of
+        IO threads (one round for a symbol written in one piece)."""
+        if self.batched:
+            return self.requests * self.latency_s / self.concurrency
+        segments = self.data_segment_gets / self.symbols
+        chain = (self.requests - self.data_segment_gets) / self.symbols
+        chain += math.ceil(segments / self.concurrency)
+        return self.symbols * chain * self.latency_s
 
     @property
     def vs_floor(self) -> float | None:
@@ -382,7 +393,8 @@ def measure(method: Method, rig: Rig, threads: int) -> Result:
         dates,
         key_bytes=counted.get("key_bytes", {}),
         cache=counted.get("cache", {}),
-        concurrency=threads if method.batched else 1,
+        concurrency=threads,
+        batched=method.batched,
         latency_s=options.latency_s,
         cpu=cpu,
     )

@@ -61,7 +61,9 @@ def test_benchmark_runs_and_batch_method_reads_no_data_segments(
         cold = report.results[key.split("@")[0]]
         assert result.key_counts == cold.key_counts, key
         assert result.cache.get("miss", 0) == 0 and result.cache["hit"] > 0, key
-    assert (warm["c"].concurrency, warm["c@4"].concurrency, warm["a"].concurrency) == (16, 4, 1)
+    assert (warm["c"].concurrency, warm["c@4"].concurrency) == (16, 4)
+    # a floor for (a), one symbol at a time: vref, tindex, then 3 segments in one round
+    assert not warm["a"].batched and warm["c"].batched
 
     out = capsys.readouterr().out
     assert "vs b" in out
@@ -70,3 +72,20 @@ def test_benchmark_runs_and_batch_method_reads_no_data_segments(
     assert "3 data segments" in out  # the layout is named
     assert "(c) " in out and ", floor " in out  # each method against its floor
     assert "warm: (d)" in out and "cold: (d)" in out
+
+
+def test_floors(monkeypatch: pytest.MonkeyPatch) -> None:
+    bench = load_benchmark(monkeypatch)
+
+    def result(symbols: int, gets: int, segments: int, batched: bool) -> object:
+        return bench.Result(
+            "x", "x", symbols, 1.0, {"GET": gets}, {"GET tdata": segments}, {},
+            concurrency=16, latency_s=0.025, batched=batched,
+        )  # fmt: skip
+
+    # a batch: requests x latency / IO threads
+    assert result(1000, 2000, 0, True).floor_s == pytest.approx(3.125)
+    # one symbol at a time, one segment each: vref, tindex, tdata in turn
+    assert result(20, 60, 20, False).floor_s == pytest.approx(1.5)
+    # 26 segments a symbol: vref, tindex, then 2 rounds of 16 IO threads
+    assert result(20, 560, 520, False).floor_s == pytest.approx(2.0)
