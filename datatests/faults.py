@@ -83,17 +83,19 @@ def fed_funds_null(world: MockWorld) -> None:
     world.put_json(key, {**world.get_json(key), "fed_funds_rate": None})
 
 
-@fault("constituents_799", constituents_json="failed")
+@fault("constituents_799", constituents_json="failed", constituents_churn="warned")
 def constituents_799(world: MockWorld) -> None:
-    """One constituent short of the 800 floor."""
+    """One constituent short of the 800 floor. Against last week's 903 that is 104 names
+    gone, 11.5 % churn: constituents_churn warns too (the same truncated scrape)."""
     world.put_json(
         weekly_key(world.run_date, CONSTITUENTS_JSON), mock_world.constituents(world.run_date, 799)
     )
 
 
-@fault("constituents_duplicate", constituents_json="failed")
+@fault("constituents_duplicate", constituents_json="failed", constituents_churn="warned")
 def constituents_duplicate(world: MockWorld) -> None:
-    """800 entries, one of them twice: 799 distinct tickers."""
+    """800 entries, one of them twice: 799 distinct tickers (and, as for constituents_799,
+    104 distinct names fewer than last week: churn warns; it counts distinct tickers)."""
     doc = mock_world.constituents(world.run_date, 799)
     doc["tickers"].append(doc["tickers"][0])
     world.put_json(weekly_key(world.run_date, CONSTITUENTS_JSON), doc)
@@ -143,10 +145,15 @@ def one_stale_ticker(world: MockWorld) -> None:
 
 @fault("universe_partial_write", universe_fresh="failed")
 def universe_partial_write(world: MockWorld) -> None:
-    """The universe write died a third of the way: the rest end a week earlier."""
-    stocks = _universe_stocks(world)
-    for symbol in stocks[len(stocks) // 3 :]:
-        _truncate(world, UNIVERSE_LIBRARY, symbol, 5)
+    """The universe write died a third of the way: the rest (602 of 903) end a week
+    earlier. Rewritten in one batch: about 8 requests a symbol, some 25 s on moto."""
+    from arcticdb import WritePayload
+
+    stocks = mock_world.tickers()
+    late = stocks[len(stocks) // 3 :]
+    lib = world.arctic.get_library(UNIVERSE_LIBRARY)
+    frames = [item.data for item in lib.read_batch(late)]
+    lib.write_batch([WritePayload(s, f.iloc[:-5]) for s, f in zip(late, frames, strict=True)])
 
 
 @fault("alternative_source_breached", alternative_manifest="failed")
@@ -208,11 +215,16 @@ def bucket_access_denied(world: MockWorld) -> None:
     macro_spy_fresh="error",
     universe_fresh="error",
     daily_spy_fresh="error",
+    universe_covers_constituents="error",
+    universe_prices_sane="error",
+    universe_session_gaps="error",
+    constituents_churn="failed",
 )
 def bucket_missing(world: MockWorld) -> None:
     """The bucket does not exist (wrong name or deleted). s3_bucket_reachable fails with 404;
-    every JSON contract fails reading from it; the ArcticDB contracts error, because
-    ArcticDB would silently show an empty store: nothing about the data can be said."""
+    every JSON contract fails reading from it, constituents_churn included; the ArcticDB
+    contracts error (universe_covers_constituents too: it needs the universe's symbols),
+    because ArcticDB would silently show an empty store: nothing about the data can be said."""
     paginator = world.s3.get_paginator("list_objects_v2")
     for page in paginator.paginate(Bucket=world.bucket):
         for obj in page.get("Contents", []):
@@ -339,3 +351,141 @@ def polygon_wrong_shape(world: MockWorld) -> None:
     """polygon.io answers 200 with a list endpoint's shape (``results`` an array), as a
     wrong base path would: not the ticker's reference data."""
     _route("polygon", POLYGON_PATH, body={"status": "OK", "count": 0, "results": []})(world)
+
+
+# --- values, coverage and drift (the contracts added after the first release) ------------
+
+
+def _edit_rows(world: MockWorld, symbol: str, row: int, **values: float) -> None:
+    """Set ``values`` (column -> value) in row ``row`` (negative: from the end) of a stock."""
+    lib = world.arctic.get_library(UNIVERSE_LIBRARY)
+    frame = lib.read(symbol).data
+    for column, value in values.items():
+        frame.iloc[row, frame.columns.get_loc(column)] = value
+    lib.write(symbol, frame)
+
+
+def _last_row(world: MockWorld, symbol: str) -> dict[str, float]:
+    frame = world.arctic.get_library(UNIVERSE_LIBRARY).read(symbol).data
+    return {str(k): float(v) for k, v in frame.iloc[-1].items() if not isinstance(v, str)}
+
+
+@fault("price_high_below_low", universe_prices_sane="failed")
+def price_high_below_low(world: MockWorld) -> None:
+    """MSFT's last bar has High and Low swapped: High < Low."""
+    row = _last_row(world, "MSFT")
+    _edit_rows(world, "MSFT", -1, High=row["Low"], Low=row["High"])
+
+
+@fault("price_close_above_high", universe_prices_sane="failed")
+def price_close_above_high(world: MockWorld) -> None:
+    """NVDA's close two sessions ago is 3 % above that bar's High: Close outside the bar."""
+    frame = world.arctic.get_library(UNIVERSE_LIBRARY).read("NVDA").data
+    _edit_rows(world, "NVDA", -2, Close=float(frame["High"].iloc[-2]) * 1.03)
+
+
+@fault("price_close_zero", universe_prices_sane="failed")
+def price_close_zero(world: MockWorld) -> None:
+    """AMZN's last bar is all zeros (a vendor's placeholder for a missing quote): Close <= 0."""
+    _edit_rows(world, "AMZN", -1, Open=0.0, High=0.0, Low=0.0, Close=0.0)
+
+
+@fault("price_volume_negative", universe_prices_sane="failed")
+def price_volume_negative(world: MockWorld) -> None:
+    """GOOGL's last Volume is negative (a correction applied as a delta)."""
+    _edit_rows(world, "GOOGL", -1, Volume=-1200.0)
+
+
+@fault("price_nan_open", universe_prices_sane="failed")
+def price_nan_open(world: MockWorld) -> None:
+    """META's last Open is NaN: never allowed in Open High Low Close Volume."""
+    _edit_rows(world, "META", -1, Open=float("nan"))
+
+
+@fault("feature_inf", universe_prices_sane="failed")
+def feature_inf(world: MockWorld) -> None:
+    """JPM's last rsi_14 is +inf (a division by a zero loss)."""
+    _edit_rows(world, "JPM", -1, rsi_14=float("inf"))
+
+
+@fault("feature_nan_after_warm_up", universe_prices_sane="failed")
+def feature_nan_after_warm_up(world: MockWorld) -> None:
+    """XOM (70 rows, past the 60-row warm-up) has a NaN zscore_20d in its last row.
+    UNH, listed 30 sessions ago, keeps its all-NaN sma_50_ratio: warm-up, allowed."""
+    _edit_rows(world, "XOM", -1, zscore_20d=float("nan"))
+
+
+@fault("price_big_move", universe_prices_sane="warned")
+def price_big_move(world: MockWorld) -> None:
+    """AAPL (UTC-indexed) closes 60 % above the session before: a consistent bar, a move to
+    look at (a split not yet adjusted?), not a broken row: warned, nobody blocked."""
+    row = _last_row(world, "AAPL")
+    prices = {c: row[c] * 1.6 for c in ("Open", "High", "Low", "Close", "VWAP")}
+    _edit_rows(world, "AAPL", -1, **prices)
+
+
+@fault("price_volume_zero", universe_prices_sane="warned")
+def price_volume_zero(world: MockWorld) -> None:
+    """BRK.B traded nothing in the last session (a halt?): warned."""
+    _edit_rows(world, "BRK.B", -1, Volume=0.0)
+
+
+@fault("price_volume_spike", universe_prices_sane="warned")
+def price_volume_spike(world: MockWorld) -> None:
+    """AAA's last Volume is 15x its median over the 20 sessions before: warned."""
+    frame = world.arctic.get_library(UNIVERSE_LIBRARY).read("AAA").data
+    median = float(frame["Volume"].iloc[-21:-1].median())
+    _edit_rows(world, "AAA", -1, Volume=15 * median)
+
+
+@fault("session_gap", universe_session_gaps="failed")
+def session_gap(world: MockWorld) -> None:
+    """A missed daily append: JPM has no row for the session 3 before its last one."""
+    lib = world.arctic.get_library(UNIVERSE_LIBRARY)
+    frame = lib.read("JPM").data
+    lib.write("JPM", frame.drop(frame.index[-4]))
+
+
+@fault("universe_missing_members", universe_covers_constituents="failed")
+def universe_missing_members(world: MockWorld) -> None:
+    """Three new index members (BNY, P, SN) are listed, with sectors, but were never
+    backfilled into the universe. 3 names of churn more: well under 5 %."""
+    key = weekly_key(world.run_date, CONSTITUENTS_JSON)
+    doc = world.get_json(key)
+    new = ["BNY", "P", "SN"]
+    doc["tickers"] += new
+    doc["sector_map"].update({t: "Financials" for t in new})
+    doc["total_count"] = len(doc["tickers"])
+    world.put_json(key, doc)
+
+
+def _previous_run_churn(world: MockWorld, swapped: int) -> None:
+    day = world.run_date - dt.timedelta(days=mock_world.PREVIOUS_RUNS[0])
+    doc = mock_world.constituents(day, names=mock_world.previous_tickers(churn=swapped))
+    world.put_json(weekly_key(day, CONSTITUENTS_JSON), doc)
+
+
+@fault("churn_warns", constituents_churn="warned")
+def churn_warns(world: MockWorld) -> None:
+    """Last week's list differs by 45 more names: (47 + 47) / 903 = 10.4 % churn, above
+    the soft limit, within the hard one: warned, research not blocked."""
+    _previous_run_churn(world, 45)
+
+
+@fault("churn_fails", constituents_churn="failed")
+def churn_fails(world: MockWorld) -> None:
+    """Last week's list differs by 135 more names: (137 + 137) / 903 = 30.3 % churn: a
+    truncated or wrong scrape, not index changes."""
+    _previous_run_churn(world, 135)
+
+
+@fault("no_previous_run", constituents_churn="skipped")
+def no_previous_run(world: MockWorld) -> None:
+    """No earlier run holds a constituents.json, except a retry from yesterday (too recent:
+    a redrive must not compare with its own failed attempt) and a folder dated after
+    run_date (a replay of a later week): nothing to compare with, skipped."""
+    for days in mock_world.PREVIOUS_RUNS:
+        world.delete(weekly_key(world.run_date - dt.timedelta(days=days), CONSTITUENTS_JSON))
+    for days in (-1, 7):
+        day = world.run_date + dt.timedelta(days=days)
+        world.put_json(weekly_key(day, CONSTITUENTS_JSON), mock_world.constituents(day))

@@ -16,7 +16,7 @@ from typing import Any
 
 from pytest_dataflight import StoreUnreachable, is_store_failure
 
-from .layout import MACRO_LIBRARY, REFERENCE_SYMBOL
+from .layout import MACRO_LIBRARY, NOT_STOCKS, REFERENCE_SYMBOL
 
 # Bounded batches keep one request's memory and failure radius small.
 BATCH = 500
@@ -88,3 +88,8 @@ def spy_last_row(arctic: Any) -> tuple[dt.date | None, str | None]:
     if last is None:
         return None, f"{MACRO_LIBRARY}.{REFERENCE_SYMBOL} has no rows"
     return last, None
+
+
+def universe_stocks(library: Any) -> list[str]:
+    """Every symbol of the universe library except the macro symbols and sector ETFs."""
+    return sorted(s for s in library.list_symbols() if s not in NOT_STOCKS)

@@ -14,10 +14,11 @@ ALL_READERS = [RESEARCH, PREDICTOR, BACKTESTER]
 # S3 keys
 POINTER_KEY = "market_data/latest_weekly.json"
 PREFLIGHT_PREFIX = "preflight/"
+WEEKLY_ROOT = "market_data/weekly/"
 
 
 def weekly_prefix(run_date: dt.date) -> str:
-    return f"market_data/weekly/{run_date.isoformat()}/"
+    return f"{WEEKLY_ROOT}{run_date.isoformat()}/"
 
 
 def weekly_key(run_date: dt.date, name: str) -> str:
@@ -54,6 +55,8 @@ MIN_CONSTITUENTS = 800
 MIN_SHORT_INTEREST_OK_RATIO = 0.5
 MAX_TICKER_SESSIONS_BEHIND_SPY = 2
 MAX_DAILY_SPY_SESSIONS_BEHIND = 1
+CHURN_WARN_ABOVE = 0.05
+CHURN_FAIL_ABOVE = 0.20
 
 # Secrets per phase (AWS_REGION is configuration, checked from the environment)
 PHASE_SECRETS = {

@@ -1,9 +1,15 @@
 """A healthy world for any run date: every contract passes on it.
 
-Realistic in shape (903 constituents with sectors, OHLCV + feature columns,
-a universe library that also holds stale macro/ETF symbols the rule must
-ignore, one UTC-aware index) and small in size: moto serves about 200
-requests a second, so the ArcticDB part is a few dozen short series.
+Realistic in shape (903 constituents with sectors, OHLCV + feature columns
+with indicator warm-up, a universe library that also holds stale macro/ETF
+symbols the rule must ignore, one UTC-aware index, one recent listing,
+earlier weekly runs with a few names of churn) and short in history.
+
+The universe holds every constituent, because universe_covers_constituents
+checks every one: 903 series of 70 rows, one ``write_batch``. moto serves
+about 200 requests a second and ArcticDB writes about 5 objects per new
+symbol, so this is most of the seed's time (about 20 s measured on 2 cores);
+row count barely matters, the number of symbols does.
 """
 
 from __future__ import annotations
@@ -34,11 +40,24 @@ from .layout import (
 )
 
 CONSTITUENT_COUNT = 903
-UNIVERSE_STOCKS = 12  # stocks stored in ArcticDB (the JSON lists all 903)
-HISTORY_SESSIONS = 40
-FEATURES = ["ret_1d", "ret_5d", "vol_20d", "rsi_14", "zscore_20d"]
+UNIVERSE_STOCKS = 12  # the stocks faults pick from (the universe holds all 903)
+HISTORY_SESSIONS = 70  # past the 60-row warm-up exemption: a NaN feature in the window fails
+FEATURES = {  # name -> rows of warm-up (NaN) at the start of a series
+    "ret_1d": 1,
+    "ret_5d": 5,
+    "vol_20d": 20,
+    "rsi_14": 14,
+    "zscore_20d": 20,
+    "sma_50_ratio": 50,
+}
 UTC_INDEXED = "AAPL"  # one writer produces UTC-aware indexes; the rule must accept it
+RECENT_LISTING = "UNH"  # listed 30 sessions ago: sma_50_ratio is still all warm-up (NaN)
+RECENT_LISTING_SESSIONS = 30
 STALE_NON_STOCKS = ["SPY", "VIX", "XLK"]  # stale copies inside universe, to be ignored
+# Earlier weekly runs (days before run_date) and this week's churn against the last one.
+PREVIOUS_RUNS = [7, 14]
+JOINED = 2  # the last JOINED of this week's tickers were not listed last week
+LEFT = ["ZZA", "ZZB"]  # listed last week, gone this week (and not in the universe)
 
 SECTORS = {
     "Communication Services": "XLC",
@@ -83,8 +102,10 @@ def sector_of(ticker: str) -> str:
     return list(SECTORS)[sum(map(ord, ticker)) % len(SECTORS)]
 
 
-def constituents(run_date: dt.date, count: int = CONSTITUENT_COUNT) -> dict[str, Any]:
-    names = tickers(count)
+def constituents(
+    run_date: dt.date, count: int = CONSTITUENT_COUNT, names: list[str] | None = None
+) -> dict[str, Any]:
+    names = tickers(count) if names is None else names
     return {
         "date": run_date.isoformat(),
         "tickers": names,
@@ -96,6 +117,8 @@ def constituents(run_date: dt.date, count: int = CONSTITUENT_COUNT) -> dict[str,
 
 
 def price_frame(sessions: list[dt.date], seed: int, *, utc: bool = False, wide: bool = True) -> Any:
+    """Daily rows on ``sessions``: Close only, or a stock's OHLCV, VWAP, features (NaN during
+    their warm-up, as indicators are) and a text column that the value rules must skip."""
     import numpy as np
     import pandas as pd
 
@@ -103,19 +126,30 @@ def price_frame(sessions: list[dt.date], seed: int, *, utc: bool = False, wide: 
     if utc:
         index = index.tz_localize("UTC")
     rng = np.random.default_rng(seed)
-    close = 100 * np.exp(np.cumsum(rng.normal(0, 0.01, len(index))))
-    frame = {"Close": close}
-    if wide:
-        frame = {
-            "Open": close * (1 + rng.normal(0, 0.002, len(index))),
-            "High": close * 1.01,
-            "Low": close * 0.99,
+    n = len(index)
+    close = 100 * np.exp(np.cumsum(rng.normal(0, 0.01, n)))
+    if not wide:
+        return pd.DataFrame({"Close": close}, index=index)
+    opened = close * (1 + rng.normal(0, 0.004, n))
+    high = np.maximum(opened, close) * (1 + np.abs(rng.normal(0, 0.004, n)))
+    low = np.minimum(opened, close) * (1 - np.abs(rng.normal(0, 0.004, n)))
+    frame = pd.DataFrame(
+        {
+            "Open": opened,
+            "High": high,
+            "Low": low,
             "Close": close,
-            "Volume": rng.integers(1_000_000, 5_000_000, len(index)).astype("float64"),
-            "VWAP": close * (1 + rng.normal(0, 0.001, len(index))),
-            **{f: rng.normal(0, 1, len(index)) for f in FEATURES},
-        }
-    return pd.DataFrame(frame, index=index)
+            "Volume": rng.integers(1_000_000, 5_000_000, n).astype("float64"),
+            "VWAP": (high + low + close) / 3,
+        },
+        index=index,
+    )
+    for name, warm_up in FEATURES.items():
+        values = rng.normal(0, 1, n)
+        values[:warm_up] = np.nan
+        frame[name] = values
+    frame["exchange"] = "XNYS"
+    return frame
 
 
 def write_series(library: Any, series: dict[str, Any]) -> None:
@@ -124,10 +158,29 @@ def write_series(library: Any, series: dict[str, Any]) -> None:
     library.write_batch([WritePayload(symbol, frame) for symbol, frame in series.items()])
 
 
+def previous_tickers(churn: int = 0) -> list[str]:
+    """Last week's list: this week's without the JOINED newest members, with the LEFT ones;
+    ``churn`` more names swapped for names that are not listed this week."""
+    this_week = tickers()
+    kept = this_week[: len(this_week) - JOINED]
+    swapped = kept[len(kept) - churn :] if churn else []
+    return [t for t in kept if t not in swapped] + LEFT + [f"{t}.OLD" for t in swapped]
+
+
+def seed_previous_runs(world: MockWorld) -> None:
+    """Earlier weekly runs, as the bucket keeps them: their constituents and macro files."""
+    for days in PREVIOUS_RUNS:
+        day = world.run_date - dt.timedelta(days=days)
+        doc = constituents(day, names=previous_tickers())
+        world.put_json(weekly_key(day, CONSTITUENTS_JSON), doc)
+        world.put_json(weekly_key(day, MACRO_JSON), {"fed_funds_rate": 4.33})
+
+
 def seed(world: MockWorld) -> None:
     """Write a healthy world for ``world.run_date``, in the order the pipeline writes it."""
     sessions = world.calendar.previous_sessions(world.run_date, HISTORY_SESSIONS)
     doc = constituents(world.run_date)
+    seed_previous_runs(world)
     seed_weekly_json(world, doc)
     seed_arctic(world, sessions, doc["tickers"])
     for name, value in SECRET_VALUES.items():
@@ -184,7 +237,8 @@ def seed_weekly_json(world: MockWorld, doc: dict[str, Any]) -> None:
 
 
 def seed_arctic(world: MockWorld, sessions: list[dt.date], names: list[str]) -> None:
-    """Macro and sector-ETF closes; the universe's stocks, plus stale non-stocks it must ignore."""
+    """Macro and sector-ETF closes; every constituent in the universe, plus stale non-stocks
+    that the universe rules must ignore."""
     write_series(
         world.library(MACRO_LIBRARY),
         {
@@ -192,8 +246,14 @@ def seed_arctic(world: MockWorld, sessions: list[dt.date], names: list[str]) -> 
             for i, symbol in enumerate(MACRO_SYMBOLS + SECTOR_ETFS)
         },
     )
-    stocks = names[:UNIVERSE_STOCKS]
-    series = {t: price_frame(sessions, 100 + i, utc=t == UTC_INDEXED) for i, t in enumerate(stocks)}
+    series = {
+        t: price_frame(
+            sessions[-RECENT_LISTING_SESSIONS:] if t == RECENT_LISTING else sessions,
+            100 + i,
+            utc=t == UTC_INDEXED,
+        )
+        for i, t in enumerate(names)
+    }
     stale_sessions = sessions[:-10]
     series.update({s: price_frame(stale_sessions, 7, wide=False) for s in STALE_NON_STOCKS})
     write_series(world.library(UNIVERSE_LIBRARY), series)

@@ -35,14 +35,21 @@ CONTRACTS = [
     "polygon_reachable",
     "fmp_stable_reachable",
     "daily_spy_fresh",
+    "universe_covers_constituents",
+    "universe_prices_sane",
+    "universe_session_gaps",
+    "constituents_churn",
 ]
 
 
 def outcomes(result: pytest.RunResult) -> dict[str, str]:
-    """contract name -> passed | failed | error | skipped, from the in-process run's reports.
+    """contract name -> passed | warned | failed | error | skipped, from the in-process
+    run's reports.
 
     ``error``: the contract could not be evaluated (setup raised, or the plugin
-    marked it unevaluated because the store did not answer).
+    marked it unevaluated because the store did not answer). ``warned``: a soft
+    threshold was crossed; pytest sees it as passed, with a ``dataflight_warned``
+    user property carrying the message.
     """
     seen: dict[str, str] = {}
     messages: dict[str, str] = {}
@@ -63,6 +70,9 @@ def outcomes(result: pytest.RunResult) -> dict[str, str]:
         for key, value in report.user_properties:
             if key == "dataflight_evidence":
                 evidence[name] = value
+            elif key == "dataflight_warned" and isinstance(value, dict):
+                seen[name] = "warned"
+                messages[name] = str(value.get("message"))[:500]
     result.dataflight_messages = messages  # type: ignore[attr-defined]
     result.dataflight_evidence = evidence  # type: ignore[attr-defined]
     return seen
