@@ -104,6 +104,15 @@ OPTIONS: tuple[OptionSpec, ...] = (
         metavar="PATH",
     ),
     OptionSpec(
+        "mock_arctic",
+        "--mock-arctic",
+        "DATAFLIGHT_MOCK_ARCTIC",
+        "where the mock target keeps ArcticDB: 's3' (on the moto bucket, as live; "
+        "the default) or 'lmdb' (a local LMDB store: a realistic universe seeds in "
+        "seconds instead of minutes at moto's ~200 requests/s).",
+        default="s3",
+    ),
+    OptionSpec(
         "faults",
         "--mock-fault",
         "DATAFLIGHT_MOCK_FAULTS",
@@ -134,6 +143,7 @@ class Settings:
     report_s3: str | None = None
     summary: str | None = None
     catalog: str | None = None
+    mock_arctic: str = "s3"
     github_summary: str | None = None  # $GITHUB_STEP_SUMMARY, appended to
     bucket: str | None = None
     arctic_uri: str | None = None
@@ -160,6 +170,7 @@ class Settings:
             "report_s3": self.report_s3,
             "summary": self.summary,
             "catalog": self.catalog,
+            "mock_arctic": self.mock_arctic,
             "github_summary": self.github_summary,
             "bucket": self.bucket,
             "arctic_uri": self.arctic_uri,
@@ -179,6 +190,7 @@ class Settings:
             report_s3=data.get("report_s3"),
             summary=data.get("summary"),
             catalog=data.get("catalog"),
+            mock_arctic=data.get("mock_arctic") or "s3",
             github_summary=data.get("github_summary"),
             bucket=data.get("bucket"),
             arctic_uri=data.get("arctic_uri"),
@@ -271,6 +283,17 @@ def _check_report_s3(url: str | None, target: str | None, problems: list[str]) -
     return url
 
 
+MOCK_ARCTIC = ("s3", "lmdb")
+
+
+def _check_mock_arctic(raw: str | None, problems: list[str]) -> str:
+    value = (raw or "s3").lower()
+    if value in MOCK_ARCTIC:
+        return value
+    problems.append(f"unknown --mock-arctic {raw!r}: choose s3 or lmdb")
+    return "s3"
+
+
 def _where(target: str | None, env: Mapping[str, str], problems: list[str]) -> dict[str, Any]:
     """Bucket, ArcticDB URI and region of ``target``."""
     bucket = env.get("DATAFLIGHT_BUCKET") or None
@@ -328,6 +351,7 @@ def resolve_partial(
         report_s3=report_s3,
         summary=raw["summary"],
         catalog=raw["catalog"],
+        mock_arctic=_check_mock_arctic(raw["mock_arctic"], problems),
         github_summary=env.get("GITHUB_STEP_SUMMARY") or None,
         sources=sources,
         **where,

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import os
+import shutil
+import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -83,6 +86,8 @@ class MockTarget:
         self.moto = MotoServer()
         self.http = HttpStub()
         self.endpoints: Endpoints | None = None
+        # --mock-arctic lmdb: ArcticDB in a local LMDB store instead of on moto.
+        self._lmdb_dir: str | None = None
 
     def start(self) -> Endpoints:
         check_faults(self.settings.faults, self._faults)
@@ -138,6 +143,8 @@ class MockTarget:
         return credentials
 
     def _arctic_uri(self, credentials: Mapping[str, str]) -> str:
+        if self.settings.mock_arctic == "lmdb":
+            return f"lmdb://{self._lmdb()}"
         # Explicit credentials: the mock world must not depend on (or pick up)
         # whatever AWS credentials the environment holds.
         return (
@@ -153,7 +160,19 @@ class MockTarget:
             service, self.moto.endpoint, self.settings.region, credentials=MOCK_CREDENTIALS
         )
 
+    def _lmdb(self) -> str:
+        """The run's LMDB directory, on tmpfs where there is one: ArcticDB documents
+        LMDB on tmpfs as safe for concurrent writers (xdist workers and the seed)."""
+        if self._lmdb_dir is None:
+            shm = "/dev/shm"
+            base = shm if os.path.isdir(shm) and os.access(shm, os.W_OK) else None
+            self._lmdb_dir = tempfile.mkdtemp(prefix="dataflight-arctic-", dir=base)
+        return self._lmdb_dir
+
     def stop(self) -> None:
         with contextlib.suppress(Exception):
             self.http.stop()
         self.moto.stop()
+        if self._lmdb_dir is not None:
+            shutil.rmtree(self._lmdb_dir, ignore_errors=True)
+            self._lmdb_dir = None
