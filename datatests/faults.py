@@ -377,6 +377,15 @@ def price_high_below_low(world: MockWorld) -> None:
     _edit_rows(world, "MSFT", -1, High=row["Low"], Low=row["High"])
 
 
+@fault("prices_forty_bad", universe_prices_sane="failed")
+def prices_forty_bad(world: MockWorld) -> None:
+    """A bad batch from the price vendor: 40 stocks' last bars have High and Low swapped.
+    The report must say 40 and stay small (PIPELINE.md: the first 20, then a count)."""
+    for symbol in mock_world.tickers()[100:140]:
+        row = _last_row(world, symbol)
+        _edit_rows(world, symbol, -1, High=row["Low"], Low=row["High"])
+
+
 @fault("price_close_above_high", universe_prices_sane="failed")
 def price_close_above_high(world: MockWorld) -> None:
     """NVDA's close two sessions ago is 3 % above that bar's High: Close outside the bar."""

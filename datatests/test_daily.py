@@ -17,6 +17,7 @@ from .layout import MACRO_LIBRARY, MAX_DAILY_SPY_SESSIONS_BEHIND, PREDICTOR, REF
 def test_daily_spy_fresh(
     arctic: Any, run_date: dt.date, trading_calendar: TradingCalendar, evidence: Any
 ) -> None:
+    """macro.SPY is at most 1 NYSE session behind the last session on or before run_date."""
     reference = trading_calendar.last_session_on_or_before(run_date)
     last, problem = spy_last_row(arctic)
     evidence.update(reference=reference, last_row=last, allowed=MAX_DAILY_SPY_SESSIONS_BEHIND)

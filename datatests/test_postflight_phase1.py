@@ -34,6 +34,10 @@ from .layout import (
 
 @contract(stage="postflight", phases=["phase1"], consumers=ALL_READERS)
 def test_latest_weekly_pointer(s3: Any, bucket: str, run_date: dt.date, evidence: Any) -> None:
+    """market_data/latest_weekly.json names this run: `date` == run_date and `s3_prefix` ==
+    `market_data/weekly/<run_date>/` (the most common silent failure: the dated files land,
+    the pointer does not roll forward).
+    """
     pointer = require_mapping(read_json(s3, bucket, POINTER_KEY), POINTER_KEY)
     expected = {"date": run_date.isoformat(), "s3_prefix": weekly_prefix(run_date)}
     evidence.update(observed={k: pointer.get(k) for k in expected}, expected=expected)
@@ -52,6 +56,7 @@ def test_latest_weekly_pointer(s3: Any, bucket: str, run_date: dt.date, evidence
 
 @contract(stage="postflight", phases=["phase1"], consumers=[RESEARCH])
 def test_macro_json(s3: Any, bucket: str, run_date: dt.date, evidence: Any) -> None:
+    """macro.json exists, parses, and `fed_funds_rate` is a finite number."""
     key = weekly_key(run_date, MACRO_JSON)
     macro = require_mapping(read_json(s3, bucket, key), key)
     rate = macro.get("fed_funds_rate")
@@ -67,6 +72,9 @@ def test_macro_json(s3: Any, bucket: str, run_date: dt.date, evidence: Any) -> N
 
 @contract(stage="postflight", phases=["phase1"], consumers=[RESEARCH])
 def test_constituents_json(s3: Any, bucket: str, run_date: dt.date, evidence: Any) -> None:
+    """constituents.json exists, parses, lists at least 800 distinct tickers, and `sector_map`
+    is a dict that covers every ticker.
+    """
     key = weekly_key(run_date, CONSTITUENTS_JSON)
     doc = require_mapping(read_json(s3, bucket, key), key)
     tickers = doc.get("tickers")
@@ -116,6 +124,9 @@ def test_constituents_json(s3: Any, bucket: str, run_date: dt.date, evidence: An
 
 @contract(stage="postflight", phases=["phase1"], consumers=[RESEARCH])
 def test_short_interest_json(s3: Any, bucket: str, run_date: dt.date, evidence: Any) -> None:
+    """short_interest.json is optional (absent: skipped with the reason); else `data` is a
+    dict, `ticker_count` > 0 and `ok_count / ticker_count` >= 0.5.
+    """
     key = weekly_key(run_date, SHORT_INTEREST_JSON)
     doc = require_mapping(
         read_json(s3, bucket, key, optional=True, why=" (short interest may be disabled)"), key
@@ -145,6 +156,9 @@ def test_short_interest_json(s3: Any, bucket: str, run_date: dt.date, evidence: 
 def test_macro_spy_fresh(
     arctic: Any, run_date: dt.date, trading_calendar: TradingCalendar, evidence: Any
 ) -> None:
+    """macro.SPY's last row is the last NYSE session on or before run_date (0 sessions behind);
+    empty or unreadable fails.
+    """
     expected = trading_calendar.last_session_on_or_before(run_date)
     last, problem = spy_last_row(arctic)
     evidence.update(run_date=run_date, expected_last_row=expected, last_row=last)
@@ -175,6 +189,10 @@ def test_universe_fresh(
     evidence: Any,
     universe_sample: int | None,
 ) -> None:
+    """Every universe stock (universe symbols except macro symbols and sector ETFs) is within 2
+    NYSE sessions of macro.SPY's last row; the stale tickers are named. If SPY is empty or
+    unreadable, the reference is the last session on or before run_date.
+    """
     library = arctic_library(UNIVERSE_LIBRARY)
     spy_last, spy_problem = spy_last_row(arctic)
     if spy_last is not None:

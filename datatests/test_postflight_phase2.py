@@ -15,6 +15,9 @@ from .layout import ALTERNATIVE_MANIFEST, RESEARCH, weekly_key
 
 @contract(stage="postflight", phases=["phase2"], consumers=[RESEARCH])
 def test_alternative_manifest(s3: Any, bucket: str, run_date: dt.date, evidence: Any) -> None:
+    """alternative/manifest.json is optional (absent: skipped); `tickers_requested` > 0, both
+    ratio maps present, every source at or above its floor; all breached sources named.
+    """
     key = weekly_key(run_date, ALTERNATIVE_MANIFEST)
     manifest = require_mapping(
         read_json(s3, bucket, key, optional=True, why=" (phase 2 has not written it)"), key

@@ -64,6 +64,10 @@ def _named(ticker: Any) -> bool:
 def test_universe_covers_constituents(
     s3: Any, bucket: str, run_date: dt.date, arctic_library: Any, evidence: Any
 ) -> None:
+    """Every ticker of this week's constituents.json (except macro symbols and sector ETFs) is
+    a symbol of the `universe` library; the missing ones are named. Universe stocks no
+    longer listed (recent removals) are evidence, never a failure.
+    """
     key, tickers = _this_weeks_tickers(s3, bucket, run_date)
     members = [t for t in tickers if t not in NOT_STOCKS]
     stocks = set(universe_stocks(arctic_library(UNIVERSE_LIBRARY)))
@@ -145,6 +149,11 @@ def _symbols(findings: list[Any]) -> list[str]:
 
 @contract(stage="postflight", phases=["phase1"], consumers=ALL_READERS)
 def test_universe_prices_sane(arctic_library: Any, recent_rows: Any, evidence: Any) -> None:
+    """For every universe stock, its own last 5 rows: fails on High < Low, Open or Close
+    outside [Low, High], Close <= 0, Volume < 0, NaN or inf in OHLCV or a feature column
+    (feature NaN allowed in a symbol's first 60 rows); warns on a close-to-close move above
+    50 %, Volume == 0, or Volume above 10x its median of the 20 rows before.
+    """
     library = arctic_library(UNIVERSE_LIBRARY)
     window, unreadable = _stock_window(library, recent_rows, evidence)
     hard, soft = _judge_prices(recent_rows, window)
@@ -185,6 +194,10 @@ def test_universe_prices_sane(arctic_library: Any, recent_rows: Any, evidence: A
 def test_universe_session_gaps(
     arctic_library: Any, recent_rows: Any, trading_calendar: TradingCalendar, evidence: Any
 ) -> None:
+    """No NYSE session is missing from any universe stock within the 20 sessions ending at its
+    last row (fewer rows: checked from its first row); names symbols and the missing
+    sessions.
+    """
     window, unreadable = _stock_window(arctic_library(UNIVERSE_LIBRARY), recent_rows, evidence)
     gaps = [
         Gap(symbol, holes)
@@ -225,6 +238,9 @@ def test_universe_session_gaps(
 
 @contract(stage="postflight", phases=["phase1"], consumers=[RESEARCH])
 def test_constituents_churn(s3: Any, bucket: str, run_date: dt.date, evidence: Any) -> None:
+    """(added + removed) / previous count against the latest weekly run at least 5 days before
+    run_date: above 5 % warns, above 20 % fails; no previous run: skipped with the reason.
+    """
     key, tickers = _this_weeks_tickers(s3, bucket, run_date)
     previous_date, previous = previous_run(s3, bucket, run_date)
     if previous_date is None:

@@ -47,6 +47,10 @@ def _selected_phases(session: pytest.Session, own: list[str]) -> list[str]:
 
 @contract(stage="preflight", phases=["phase1", "phase2"], consumers=[PRODUCER])
 def test_secrets_present(request: pytest.FixtureRequest, secret: Any, evidence: Any) -> None:
+    """AWS_REGION is set, and every secret of the selected phases (phase1: FRED_API_KEY,
+    POLYGON_API_KEY; phase2: FMP_API_KEY, FINNHUB_API_KEY, EDGAR_IDENTITY) is in SSM
+    Parameter Store or the environment.
+    """
     phases = _selected_phases(request.session, list(PHASE_SECRETS))
     needed = [name for phase in phases for name in PHASE_SECRETS[phase]]
     missing = [name for name in needed if secret(name) is None]
@@ -67,6 +71,9 @@ def test_secrets_present(request: pytest.FixtureRequest, secret: Any, evidence: 
 
 @contract(stage="preflight", phases=["phase1", "phase2", "daily"], consumers=[PRODUCER])
 def test_s3_bucket_reachable(s3: Any, bucket: str, evidence: Any) -> None:
+    """HEAD bucket succeeds; 403 or 404 fails; a store that does not answer, answers 5xx or
+    throttles is an error (retry).
+    """
     from botocore.exceptions import ClientError
 
     try:
@@ -89,6 +96,9 @@ def test_s3_bucket_reachable(s3: Any, bucket: str, evidence: Any) -> None:
 
 @contract(stage="preflight", phases=["phase1"], consumers=[PRODUCER])
 def test_s3_writable(s3: Any, bucket: str, evidence: Any) -> None:
+    """PUT then DELETE a unique sentinel under preflight/ succeeds; a failed DELETE is a
+    warning, not a failure.
+    """
     from botocore.exceptions import ClientError
 
     key = f"{PREFLIGHT_PREFIX}write-probe-{uuid.uuid4().hex}"
@@ -120,6 +130,7 @@ def test_s3_writable(s3: Any, bucket: str, evidence: Any) -> None:
 
 @contract(stage="preflight", phases=["phase1", "daily"], consumers=[PRODUCER])
 def test_arcticdb_libraries_present(arctic: Any, evidence: Any) -> None:
+    """The ArcticDB libraries `universe` and `macro` exist."""
     present = sorted(arctic.list_libraries())
     missing = [lib for lib in REQUIRED_LIBRARIES if lib not in present]
     evidence.update(present=present, required=REQUIRED_LIBRARIES, missing=missing)
@@ -133,6 +144,9 @@ def test_arcticdb_libraries_present(arctic: Any, evidence: Any) -> None:
 
 @contract(stage="preflight", phases=["phase1"], consumers=[PRODUCER])
 def test_fred_reachable(http: Any, api_urls: dict[str, str], secret: Any, evidence: Any) -> None:
+    """FRED `series/observations?series_id=DFF&limit=1` answers 200 with its own JSON shape (an
+    `observations` list); 400 naming the key: bad key; 5xx: outage.
+    """
     key = api_probe.require_key(secret, "FRED_API_KEY", "FRED")
     response = api_probe.get(
         http,
@@ -156,6 +170,9 @@ def test_fred_reachable(http: Any, api_urls: dict[str, str], secret: Any, eviden
 
 @contract(stage="preflight", phases=["phase1"], consumers=[PRODUCER])
 def test_polygon_reachable(http: Any, api_urls: dict[str, str], secret: Any, evidence: Any) -> None:
+    """polygon.io `v3/reference/tickers/AAPL` answers 200 with its own JSON shape (a `results`
+    object); 401/403: bad key; 5xx: outage.
+    """
     key = api_probe.require_key(secret, "POLYGON_API_KEY", "polygon.io")
     response = api_probe.get(
         http,
@@ -179,6 +196,9 @@ def test_polygon_reachable(http: Any, api_urls: dict[str, str], secret: Any, evi
 def test_fmp_stable_reachable(
     http: Any, api_urls: dict[str, str], secret: Any, evidence: Any
 ) -> None:
+    """FMP `stable/key-metrics-ttm?symbol=AAPL` answers 200 with a non-empty list; 402: the
+    plan does not cover it.
+    """
     key = api_probe.require_key(secret, "FMP_API_KEY", "FMP")
     response = api_probe.get(
         http,

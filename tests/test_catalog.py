@@ -9,7 +9,13 @@ check ran (no store was started, no report replaced).
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
+
+REPO = Path(__file__).resolve().parent.parent
 
 pytestmark = pytest.mark.usefixtures("clean_env")
 
@@ -62,3 +68,30 @@ def test_catalog_from_declarations(pytester: pytest.Pytester) -> None:
     assert "(../schemas/pointer.schema.json)" in text
     # Listing checks nothing: no report written.
     assert not (pytester.path / "dataflight-report.json").exists()
+
+
+def test_the_committed_catalog_is_fresh(tmp_path: Path) -> None:
+    # Given this repository's suite, when its catalog is generated anew
+    fresh = tmp_path / "contracts.md"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "datatests",
+            "--collect-only",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--dataflight-catalog",
+            str(fresh),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    # Then it is the committed one: regenerate docs/contracts.md with
+    #   pytest datatests --collect-only -q --dataflight-catalog docs/contracts.md
+    assert fresh.read_text() == (REPO / "docs" / "contracts.md").read_text()
