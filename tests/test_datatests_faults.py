@@ -11,6 +11,7 @@ import json
 
 import pytest
 from datatests_helpers import CONTRACTS, describe, expect_only, run_datatests
+from report_helpers import load_report
 
 from datatests.faults import BREAKS
 
@@ -111,3 +112,16 @@ def test_fault_breaks_exactly_its_contracts(pytester: pytest.Pytester, fault: st
         assert {c["contract"]: c["outcome"] for c in report["contracts"]} == {
             c: BREAKS[fault].get(c, "passed") for c in CONTRACTS
         }
+
+
+def test_forty_bad_symbols_keep_the_report_small_and_say_40(pytester: pytest.Pytester) -> None:
+    # Given 40 of the universe's stocks with a broken last bar
+    result, observed = run_datatests(pytester, "2026-04-18", faults=["prices_forty_bad"])
+    # Then the report names the count, stays within Step Functions' payload, and is valid
+    path = pytester.path / "dataflight-report.json"
+    size = len(path.read_bytes())
+    report = load_report(path)
+    entry = next(e for e in report["contracts"] if e["contract"] == "universe_prices_sane")
+    assert entry["outcome"] == "failed"
+    assert entry["message"].startswith("40 symbols break price rules")
+    assert size <= 256 * 1024, size

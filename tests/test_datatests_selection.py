@@ -22,12 +22,16 @@ def collect(pytester: pytest.Pytester, *args: str) -> list[str]:
         (
             "postflight and phase1",
             [
+                "constituents_churn",
                 "constituents_json",
                 "latest_weekly_pointer",
                 "macro_json",
                 "macro_spy_fresh",
                 "short_interest_json",
+                "universe_covers_constituents",
                 "universe_fresh",
+                "universe_prices_sane",
+                "universe_session_gaps",
             ],
         ),
         ("postflight and phase2", ["alternative_manifest"]),
@@ -53,7 +57,7 @@ def test_keyword_selects_by_contract_name(pytester: pytest.Pytester) -> None:
 def test_universe_sample_is_deterministic_and_still_finds_staleness(
     pytester: pytest.Pytester,
 ) -> None:
-    # Given every stock but four stale (universe_partial_write), when sampling 5 of 12
+    # Given 602 of 903 stocks stale (universe_partial_write), when sampling 5 of 903
     # tickers seeded by the run date, then the same 5 are checked on every run.
     args = ("--universe-sample", "5", "-k", "universe_fresh")
     first, observed = run_datatests(
@@ -62,7 +66,7 @@ def test_universe_sample_is_deterministic_and_still_finds_staleness(
     second, _ = run_datatests(pytester, "2026-04-18", *args, faults=["universe_partial_write"])
     ev1 = first.dataflight_evidence["universe_fresh"]  # type: ignore[attr-defined]
     ev2 = second.dataflight_evidence["universe_fresh"]  # type: ignore[attr-defined]
-    assert ev1["checked"] == 5 and ev1["stocks"] == 12
+    assert ev1["checked"] == 5 and ev1["stocks"] == 903
     assert ev1["stale_tickers"] == ev2["stale_tickers"]
     assert observed["universe_fresh"] == "failed"
 
