@@ -9,6 +9,7 @@ never seen (none of them is in datatests/faults.py).
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -53,7 +54,20 @@ def world() -> Iterator[dict[str, Any]]:
             server.stop()
 
 
-def run_live(pytester: pytest.Pytester, world: dict[str, Any], monkeypatch: Any) -> Any:
+# The value, coverage and drift contracts read every universe stock's recent rows:
+# about 5 requests per symbol, 850 symbols, at moto's ~200 requests a second. The
+# faults of the older contracts leave them out (``-k``) to keep each run short;
+# the healthy run and their own faults run everything.
+VALUE_CONTRACTS = (
+    "universe_covers_constituents",
+    "universe_prices_sane",
+    "universe_session_gaps",
+    "constituents_churn",
+)
+WITHOUT_VALUE_CONTRACTS = ("-k", " and ".join(f"not {c}" for c in VALUE_CONTRACTS))
+
+
+def run_live(pytester: pytest.Pytester, world: dict[str, Any], monkeypatch: Any, *args: str) -> Any:
     server, stub = world["server"], world["stub"]
     for name, value in {
         "AWS_ENDPOINT_URL": server.endpoint,
@@ -74,6 +88,7 @@ def run_live(pytester: pytest.Pytester, world: dict[str, Any], monkeypatch: Any)
         pytester,
         *("--run-date", live_world.RUN_DATE.isoformat(), "--target", "live"),
         *("--dataflight-report", str(pytester.path / "report.json")),
+        *args,
     )
     return result, outcomes(result)
 
@@ -248,8 +263,104 @@ def test_unseen_fault_names_exactly_its_contract(
     apply, contract = UNSEEN[fault]
     undo = apply(world)
     try:
+        result, observed = run_live(pytester, world, monkeypatch, *WITHOUT_VALUE_CONTRACTS)
+    finally:
+        undo()
+    observed.update({c: "passed" for c in VALUE_CONTRACTS})  # not run: see above
+    assert expect_only(observed, {contract: "failed"}) == [], describe(result)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+
+
+# --- the value, coverage and drift contracts, on faults the mock world never uses ----
+
+
+def _edit_stock(symbol: str, change: Callable[[Any], Any]) -> Callable[[dict[str, Any]], Any]:
+    def apply(world: dict[str, Any]) -> Callable[[], None]:
+        lib = world["arctic"].get_library("universe")
+        original = lib.read(symbol).data
+        lib.write(symbol, change(original.copy()))
+        return lambda: lib.write(symbol, original)
+
+    return apply
+
+
+def _close_above_high(frame: Any) -> Any:
+    frame.iloc[-2, frame.columns.get_loc("Close")] = frame["High"].iloc[-2] + 1.0
+    return frame
+
+
+def _feature_inf(frame: Any) -> Any:
+    frame.iloc[-1, frame.columns.get_loc("mom_5d")] = float("inf")
+    return frame
+
+
+def _gap_three_back(frame: Any) -> Any:
+    return frame.drop(frame.index[-4])  # the session 3 before the last row
+
+
+def _drop_members(world: dict[str, Any]) -> Callable[[], None]:
+    lib = world["arctic"].get_library("universe")
+    gone = ["Z100", "Z200", "Z300"]
+    frames = {s: lib.read(s).data for s in gone}
+    lib.delete_batch(gone)
+    return lambda: [lib.write(s, f) for s, f in frames.items()]
+
+
+def _previous_run(names: list[str], day: Any) -> Callable[[dict[str, Any]], Any]:
+    key = f"market_data/weekly/{day.isoformat()}/constituents.json"
+
+    def apply(world: dict[str, Any]) -> Callable[[], None]:
+        s3 = world["s3"]
+        body = json.dumps(live_world.constituents(names, day)).encode()
+        try:
+            original: bytes | None = s3.get_object(Bucket=BUCKET, Key=key)["Body"].read()
+        except s3.exceptions.NoSuchKey:
+            original = None
+        s3.put_object(Bucket=BUCKET, Key=key, Body=body)
+        if original is None:
+            return lambda: s3.delete_object(Bucket=BUCKET, Key=key)
+        return lambda: s3.put_object(Bucket=BUCKET, Key=key, Body=original)
+
+    return apply
+
+
+_NOW = live_world.NAMES
+UNSEEN_VALUES: dict[str, tuple[Callable[[dict[str, Any]], Any], dict[str, str]]] = {
+    "close_above_high": (
+        _edit_stock("MSFT", _close_above_high),
+        {"universe_prices_sane": "failed"},
+    ),
+    "feature_plus_inf": (_edit_stock("KO", _feature_inf), {"universe_prices_sane": "failed"}),
+    "gap_three_sessions_back": (
+        _edit_stock("CAT", _gap_three_back),
+        {"universe_session_gaps": "failed"},
+    ),
+    "three_members_missing": (_drop_members, {"universe_covers_constituents": "failed"}),
+    # 30 % churn: 255 of last week's 850 names are not this week's (and vice versa).
+    "churn_30_percent": (
+        _previous_run([f"W{i:03d}" for i in range(128)] + _NOW[128:], live_world.PREVIOUS_DATE),
+        {"constituents_churn": "failed"},
+    ),
+    # A run dated after run_date (a later week's backfill) is not "the previous run".
+    "later_run_ignored": (
+        _previous_run(
+            [f"V{i:03d}" for i in range(850)], live_world.RUN_DATE + dt.timedelta(days=2)
+        ),
+        {},
+    ),
+}
+
+
+@pytest.mark.parametrize("fault", sorted(UNSEEN_VALUES))
+def test_unseen_value_fault_names_exactly_its_contract(
+    pytester: pytest.Pytester, world: Any, monkeypatch: Any, fault: str
+) -> None:
+    apply, broken = UNSEEN_VALUES[fault]
+    undo = apply(world)
+    try:
         result, observed = run_live(pytester, world, monkeypatch)
     finally:
         undo()
-    assert expect_only(observed, {contract: "failed"}) == [], describe(result)
-    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    assert expect_only(observed, broken) == [], describe(result)
+    expected = pytest.ExitCode.TESTS_FAILED if broken else pytest.ExitCode.OK
+    assert result.ret == expected
