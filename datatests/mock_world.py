@@ -15,6 +15,7 @@ row count barely matters, the number of symbols does.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import itertools
 import string
 from typing import Any
@@ -118,7 +119,17 @@ def constituents(
 
 def price_frame(sessions: list[dt.date], seed: int, *, utc: bool = False, wide: bool = True) -> Any:
     """Daily rows on ``sessions``: Close only, or a stock's OHLCV, VWAP, features (NaN during
-    their warm-up, as indicators are) and a text column that the value rules must skip."""
+    their warm-up, as indicators are) and a text column that the value rules must skip.
+
+    The same arguments always give the same frame; it is built once per process and
+    copied: the fault tests seed this world some 70 times, and building 900 frames
+    was half of each seed.
+    """
+    return _price_frame(tuple(sessions), seed, utc, wide).copy()
+
+
+@functools.lru_cache(maxsize=4096)
+def _price_frame(sessions: tuple[dt.date, ...], seed: int, utc: bool, wide: bool) -> Any:
     import numpy as np
     import pandas as pd
 
