@@ -212,9 +212,11 @@ def test_store_dying_in_universe_batch_read_is_error_not_stale(
 
 ABOUT_DATA = {
     "404 NoSuchKey": (Fault("not_found", match="/macro.json"), "macro_json", "does not exist"),
+    # short_interest.json: the one artifact a single contract reads (constituents.json
+    # is also read by the coverage and churn contracts).
     "403 AccessDenied": (
-        Fault("denied", match="/constituents.json"),
-        "constituents_json",
+        Fault("denied", match="/short_interest.json"),
+        "short_interest_json",
         "AccessDenied",
     ),
 }
