@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
+from .artifact_schema import ArtifactSchema, Violation
 from .clients import ReadOnlyViolation, StoreUnreachable, is_store_failure
 from .contract import ContractInfo, contract
 from .evidence import Evidence
@@ -26,6 +27,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0"
 
 __all__ = [
+    "ArtifactSchema",
     "ContractInfo",
     "Evidence",
     "MockWorld",
@@ -34,6 +36,7 @@ __all__ = [
     "StoreUnreachable",
     "SymbolWindow",
     "TradingCalendar",
+    "Violation",
     "Window",
     "WindowCache",
     "__version__",

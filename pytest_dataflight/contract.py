@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import pytest
+
+from .artifact_schema import ArtifactSchema
 
 STAGES = ("preflight", "postflight")
 SEVERITIES = ("error", "warn")
@@ -22,15 +24,17 @@ def contract(
     phases: Sequence[str],
     consumers: Sequence[str],
     severity: str = "error",
-    schema: str | None = None,
+    schema: str | ArtifactSchema | None = None,
 ) -> Callable[[F], F]:
     """Mark a test function as a data contract.
 
     Applies ordinary markers (``contract`` and the stage here; each phase at
     collection, see :func:`add_phase_markers`) so that ``-m "postflight and
     phase1"``, ``-k``, ``--lf`` and ``--collect-only`` work as usual. ``name``
-    defaults to the function name without ``test_``; ``schema`` names the
-    artifact schema the contract checks (shown in the catalog).
+    defaults to the function name without ``test_``; ``schema`` is the
+    artifact schema the contract checks: an :class:`ArtifactSchema` (the
+    catalog links it and ``--dataflight-catalog`` writes it to its path) or
+    the path of a schema file kept by hand.
     """
     if stage not in STAGES:
         raise ValueError(f"contract stage must be one of {STAGES}, got {stage!r}")
@@ -66,7 +70,9 @@ class ContractInfo:
     phases: tuple[str, ...]
     consumers: tuple[str, ...]
     severity: str
-    schema: str | None = None  # shown in the catalog, not in the report
+    schema: str | None = None  # its path: shown in the catalog, not in the report
+    # The definition behind ``schema``, when the suite declared one: the catalog writes it.
+    artifact_schema: ArtifactSchema | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def from_item(cls, item: pytest.Item) -> ContractInfo | None:
@@ -78,13 +84,15 @@ class ContractInfo:
             (s for s in STAGES if item.get_closest_marker(s)), None
         )
         phases = tuple(mark.kwargs.get("phases", ()))
+        schema = mark.kwargs.get("schema")
         return cls(
             name=str(name),
             stage=stage,
             phases=phases,
             consumers=tuple(mark.kwargs.get("consumers", ())),
             severity=str(mark.kwargs.get("severity", "error")),
-            schema=mark.kwargs.get("schema"),
+            schema=schema.path if isinstance(schema, ArtifactSchema) else schema,
+            artifact_schema=schema if isinstance(schema, ArtifactSchema) else None,
         )
 
     def to_json(self) -> dict[str, Any]:

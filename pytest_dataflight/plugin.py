@@ -181,10 +181,12 @@ def _write_catalog(config: pytest.Config, items: list[pytest.Item], path: str) -
     proven = catalog.faults_by_contract(_faults(config))
     out = Path(config.invocation_params.dir) / path
     entries = []
+    declared: list[ContractInfo] = []
     for item in items:
         info = ContractInfo.from_item(item)
         if info is None:
             continue
+        declared.append(info)
         function = getattr(item, "function", None)
         entries.append(
             catalog.CatalogEntry(
@@ -204,7 +206,29 @@ def _write_catalog(config: pytest.Config, items: list[pytest.Item], path: str) -
                 faults=tuple(proven.get(info.name, ())),
             )
         )
+    _write_schemas(config, declared)
     write_atomic(out, catalog.render(entries, title="Contract catalog").encode("utf-8"))
+
+
+def _write_schemas(config: pytest.Config, declared: list[ContractInfo]) -> None:
+    """Each declared artifact schema to its path under the rootdir, once."""
+    texts: dict[str, str] = {}
+    for info in declared:
+        if info.artifact_schema is None:
+            continue
+        try:
+            info.artifact_schema.check_schema()
+            text = info.artifact_schema.published()
+        except (TypeError, ValueError) as exc:  # not a JSON Schema; not JSON at all
+            raise usage_error(config, f"contract {info.name!r}: {exc}") from None
+        if texts.setdefault(info.artifact_schema.path, text) != text:
+            raise usage_error(
+                config,
+                f"two different schemas declare the path {info.artifact_schema.path!r} "
+                f"(contract {info.name!r}): give each artifact one definition",
+            )
+    for path, text in texts.items():
+        write_atomic(config.rootpath / path, text.encode("utf-8"))
 
 
 # --- the steps of pytest_configure ------------------------------------------

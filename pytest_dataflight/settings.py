@@ -99,8 +99,9 @@ OPTIONS: tuple[OptionSpec, ...] = (
         "catalog",
         "--dataflight-catalog",
         "DATAFLIGHT_CATALOG",
-        "write the collected contracts as a Markdown catalog to PATH "
-        "(with --collect-only: nothing is checked).",
+        "write the collected contracts as a Markdown catalog to PATH, and each "
+        "artifact schema they declare to its own path (with --collect-only: "
+        "nothing is checked).",
         metavar="PATH",
     ),
     OptionSpec(
