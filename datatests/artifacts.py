@@ -9,7 +9,8 @@ from typing import Any, NoReturn
 
 import pytest
 
-from pytest_dataflight import is_store_failure
+from pytest_dataflight import ArtifactSchema, is_store_failure
+from pytest_dataflight.artifact_schema import describe
 
 # Bounds on one artifact. Each is far above what the pipeline writes and far
 # below what would hurt the run, so crossing one is a finding about the data.
@@ -24,6 +25,8 @@ MAX_ARTIFACT_BYTES = 64 * 1024 * 1024
 # RecursionError near 1,000 (fewer inside pytest); 64 is checked by a scan
 # that does not recurse, before the parser runs.
 MAX_ARTIFACT_DEPTH = 64
+# Shape violations a message names (the evidence keeps 20): enough to see the pattern.
+SHOWN_VIOLATIONS = 5
 
 
 def read_json(s3: Any, bucket: str, key: str, *, optional: bool = False, why: str = "") -> Any:
@@ -52,13 +55,45 @@ def read_json(s3: Any, bucket: str, key: str, *, optional: bool = False, why: st
         if code == "NoSuchBucket":
             pytest.fail(f"bucket {bucket!r} does not exist (reading {key})", pytrace=False)
         pytest.fail(f"s3://{bucket}/{key} could not be read: {code}", pytrace=False)
-    _READ_FROM[key] = bucket
     return parse_artifact(body, f"s3://{bucket}/{key}")
 
 
-# key -> bucket of each artifact read_json returned, so that require_mapping(doc, key)
-# can name s3://bucket/key without every contract passing the bucket again.
-_READ_FROM: dict[str, str] = {}
+def read_artifact(
+    s3: Any,
+    bucket: str,
+    key: str,
+    schema: ArtifactSchema,
+    evidence: Any = None,
+    *,
+    optional: bool = False,
+    why: str = "",
+) -> dict[str, Any]:
+    """The artifact at ``key``, read as :func:`read_json` does and held to ``schema``."""
+    document = read_json(s3, bucket, key, optional=optional, why=why)
+    require_shape(document, schema, f"s3://{bucket}/{key}", evidence)
+    return dict(document)
+
+
+def require_shape(document: Any, schema: ArtifactSchema, where: str, evidence: Any = None) -> None:
+    """Fail naming ``where``, the schema and the JSON path of each violation, if any.
+
+    ``where`` names the document (``s3://bucket/key``); the violations go to
+    ``evidence`` too, when given.
+    """
+    violations, total = schema.violations(document)
+    if not total:
+        return
+    if evidence is not None:
+        evidence.update(
+            schema=schema.path,
+            shape_violation_count=total,
+            shape_violations=[one_line(str(v)) for v in violations],
+        )
+    count = f"{total:,} problems: " if total > 1 else ""
+    shown = describe(violations[:SHOWN_VIOLATIONS], total)
+    _fail(f"{where} breaks its schema {schema.path}: {count}{shown}")
+
+
 _READ_CHUNK = 1024 * 1024
 # A JSON string, escapes included; on UTF-8 bytes, since no byte of a multi-byte
 # character is ASCII, neither quotes nor brackets can hide inside one.
@@ -66,7 +101,6 @@ _JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 # Brackets to +1 (opening) and -1 (closing, 0xff as int8); every other byte deleted.
 _BRACKET_STEPS = bytes.maketrans(b"[{]}", b"\x01\x01\xff\xff")
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
-_JSON_TYPES = {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null"}
 
 
 def _fail(message: str) -> NoReturn:
@@ -145,16 +179,6 @@ def parse_artifact(body: bytes, where: str) -> Any:
         _fail(f"{where} nests too deep for Python's JSON parser")
     except ValueError as exc:
         _fail(f"{where} is not valid JSON ({len(body):,} bytes): {exc}")
-
-
-def require_mapping(obj: Any, what: str) -> dict[str, Any]:
-    """``obj`` if it is a JSON object; else fail naming ``what`` (s3://bucket/key when
-    ``what`` is a key read_json read)."""
-    if not isinstance(obj, dict):
-        where = f"s3://{_READ_FROM[what]}/{what}" if what in _READ_FROM else what
-        kind = _JSON_TYPES.get(type(obj), "number")
-        _fail(f"{where} is a JSON {kind}, expected an object")
-    return obj
 
 
 def finite_number(value: Any) -> float | None:

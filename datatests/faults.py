@@ -334,6 +334,27 @@ def pointer_is_array(world: MockWorld) -> None:
     world.put_json(POINTER_KEY, [world.get_json(POINTER_KEY)])
 
 
+@fault("ticker_not_a_string", constituents_json="failed")
+def ticker_not_a_string(world: MockWorld) -> None:
+    """The 18th entry of ``tickers`` is a number (a scraper read a CIK into the ticker
+    column): a shape violation at ``tickers[17]``. The contracts that only need the list
+    (coverage, churn) leave that entry to constituents_json and pass."""
+    key = weekly_key(world.run_date, CONSTITUENTS_JSON)
+    doc = world.get_json(key)
+    doc["tickers"][17] = 320193
+    world.put_json(key, doc)
+
+
+@fault("manifest_ratio_not_a_number", alternative_manifest="failed")
+def manifest_ratio_not_a_number(world: MockWorld) -> None:
+    """The news source's ok ratio is the string "n/a": a shape violation at
+    ``source_ok_ratios.news``."""
+    key = weekly_key(world.run_date, ALTERNATIVE_MANIFEST)
+    manifest = world.get_json(key)
+    manifest["source_ok_ratios"]["news"] = "n/a"
+    world.put_json(key, manifest)
+
+
 @fault("fred_captive_portal", fred_reachable="failed")
 def fred_captive_portal(world: MockWorld) -> None:
     """A captive portal answers FRED's URL: 200 with its HTML login page."""

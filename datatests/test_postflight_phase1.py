@@ -9,7 +9,8 @@ import pytest
 
 from pytest_dataflight import TradingCalendar, contract
 
-from .artifacts import finite_number, names, read_json, require_mapping
+from . import artifact_schemas as schemas
+from .artifacts import finite_number, names, read_artifact
 from .freshness import last_index_dates, sample, spy_last_row
 from .layout import (
     ALL_READERS,
@@ -32,13 +33,13 @@ from .layout import (
 )
 
 
-@contract(stage="postflight", phases=["phase1"], consumers=ALL_READERS)
+@contract(stage="postflight", phases=["phase1"], consumers=ALL_READERS, schema=schemas.POINTER)
 def test_latest_weekly_pointer(s3: Any, bucket: str, run_date: dt.date, evidence: Any) -> None:
-    """market_data/latest_weekly.json names this run: `date` == run_date and `s3_prefix` ==
-    `market_data/weekly/<run_date>/` (the most common silent failure: the dated files land,
-    the pointer does not roll forward).
+    """market_data/latest_weekly.json has its shape and names this run: `date` == run_date
+    and `s3_prefix` == `market_data/weekly/<run_date>/` (the most common silent failure: the
+    dated files land, the pointer does not roll forward).
     """
-    pointer = require_mapping(read_json(s3, bucket, POINTER_KEY), POINTER_KEY)
+    pointer = read_artifact(s3, bucket, POINTER_KEY, schemas.POINTER, evidence)
     expected = {"date": run_date.isoformat(), "s3_prefix": weekly_prefix(run_date)}
     evidence.update(observed={k: pointer.get(k) for k in expected}, expected=expected)
     wrong = [
@@ -54,11 +55,11 @@ def test_latest_weekly_pointer(s3: Any, bucket: str, run_date: dt.date, evidence
         )
 
 
-@contract(stage="postflight", phases=["phase1"], consumers=[RESEARCH])
+@contract(stage="postflight", phases=["phase1"], consumers=[RESEARCH], schema=schemas.MACRO)
 def test_macro_json(s3: Any, bucket: str, run_date: dt.date, evidence: Any) -> None:
-    """macro.json exists, parses, and `fed_funds_rate` is a finite number."""
+    """macro.json exists, parses, has its shape, and `fed_funds_rate` is a finite number."""
     key = weekly_key(run_date, MACRO_JSON)
-    macro = require_mapping(read_json(s3, bucket, key), key)
+    macro = read_artifact(s3, bucket, key, schemas.MACRO, evidence)
     rate = macro.get("fed_funds_rate")
     evidence["fed_funds_rate"] = rate
     evidence["null_fields"] = sorted(k for k, v in macro.items() if v is None)
@@ -70,75 +71,57 @@ def test_macro_json(s3: Any, bucket: str, run_date: dt.date, evidence: Any) -> N
         )
 
 
-@contract(stage="postflight", phases=["phase1"], consumers=[RESEARCH])
+@contract(stage="postflight", phases=["phase1"], consumers=[RESEARCH], schema=schemas.CONSTITUENTS)
 def test_constituents_json(s3: Any, bucket: str, run_date: dt.date, evidence: Any) -> None:
-    """constituents.json exists, parses, lists at least 800 distinct tickers, and `sector_map`
-    is a dict that covers every ticker.
+    """constituents.json exists, parses, has its shape, lists at least 800 distinct tickers,
+    and `sector_map` names a sector for every ticker.
     """
     key = weekly_key(run_date, CONSTITUENTS_JSON)
-    doc = require_mapping(read_json(s3, bucket, key), key)
-    tickers = doc.get("tickers")
-    if not isinstance(tickers, list):
-        pytest.fail(f"{key}: 'tickers' is {type(tickers).__name__}, expected a list", pytrace=False)
-    not_names = [t for t in tickers if not isinstance(t, str) or not t.strip()]
-    named = [t for t in tickers if isinstance(t, str) and t.strip()]
-    distinct = sorted(set(named))
-    duplicates = len(named) - len(distinct)
-    sector_map = doc.get("sector_map")
+    doc = read_artifact(s3, bucket, key, schemas.CONSTITUENTS, evidence)
+    tickers, sector_map = doc["tickers"], doc["sector_map"]
+    distinct = sorted(set(tickers))
+    duplicates = len(tickers) - len(distinct)
+    uncovered = [t for t in distinct if t not in sector_map]
     evidence.update(
         listed=len(tickers),
         distinct=len(distinct),
         duplicates=duplicates,
-        not_ticker_strings=len(not_names),
         minimum=MIN_CONSTITUENTS,
-        sector_map_type=type(sector_map).__name__,
+        without_sector=uncovered,
     )
     problems = []
-    if not_names:
-        shown = ", ".join(repr(t)[:40] for t in not_names[:5])
-        problems.append(f"{len(not_names)} entries of 'tickers' are not ticker strings: {shown}")
     if len(distinct) < MIN_CONSTITUENTS:
-        dup = f" ({len(named)} listed, {duplicates} duplicates)" if duplicates else ""
+        dup = f" ({len(tickers)} listed, {duplicates} duplicates)" if duplicates else ""
         problems.append(
             f"{len(distinct)} distinct tickers{dup}, expected at least {MIN_CONSTITUENTS}"
         )
-    if not isinstance(sector_map, dict):
-        problems.append(f"sector_map is {type(sector_map).__name__}, expected an object")
-    else:
-        uncovered = [
-            t
-            for t in distinct
-            if not (isinstance(sector_map.get(t), str) and sector_map[t].strip())
-        ]
-        evidence["without_sector"] = uncovered
-        if uncovered:
-            problems.append(
-                f"sector_map has no sector name for {len(uncovered)} of {len(distinct)} tickers: "
-                f"{names(uncovered)}"
-            )
+    if uncovered:
+        problems.append(
+            f"sector_map has no sector name for {len(uncovered)} of {len(distinct)} tickers: "
+            f"{names(uncovered)}"
+        )
     if problems:
         pytest.fail(
             f"{key}: {'; '.join(problems)}; research refuses a partial universe", pytrace=False
         )
 
 
-@contract(stage="postflight", phases=["phase1"], consumers=[RESEARCH])
+@contract(
+    stage="postflight", phases=["phase1"], consumers=[RESEARCH], schema=schemas.SHORT_INTEREST
+)
 def test_short_interest_json(s3: Any, bucket: str, run_date: dt.date, evidence: Any) -> None:
-    """short_interest.json is optional (absent: skipped with the reason); else `data` is a
-    dict, `ticker_count` > 0 and `ok_count / ticker_count` >= 0.5.
+    """short_interest.json is optional (absent: skipped with the reason); else it has its
+    shape (`data` an object), `ticker_count` > 0 and `ok_count / ticker_count` >= 0.5.
     """
     key = weekly_key(run_date, SHORT_INTEREST_JSON)
-    doc = require_mapping(
-        read_json(s3, bucket, key, optional=True, why=" (short interest may be disabled)"), key
-    )
-    data, count, ok = doc.get("data"), doc.get("ticker_count"), doc.get("ok_count")
-    evidence.update(ticker_count=count, ok_count=ok, data_type=type(data).__name__)
+    why = " (short interest may be disabled)"
+    doc = read_artifact(s3, bucket, key, schemas.SHORT_INTEREST, evidence, optional=True, why=why)
+    count, ok = doc["ticker_count"], doc["ok_count"]
+    evidence.update(ticker_count=count, ok_count=ok, tickers_with_data=len(doc["data"]))
     problems = []
-    if not isinstance(data, dict):
-        problems.append(f"'data' is {type(data).__name__}, expected an object")
-    if isinstance(count, bool) or not isinstance(count, int) or count <= 0:
+    if count <= 0:
         problems.append(f"ticker_count is {count!r}, expected a positive integer")
-    elif finite_number(ok) is None or not 0 <= ok <= count:
+    elif ok > count:
         problems.append(f"ok_count is {ok!r}, expected a number from 0 to ticker_count ({count})")
     else:
         ratio = ok / count

@@ -15,7 +15,8 @@ import pytest
 
 from pytest_dataflight import TradingCalendar, Window, contract, soft_threshold, warn
 
-from .artifacts import read_json, require_mapping
+from . import artifact_schemas as schemas
+from .artifacts import read_artifact
 from .freshness import universe_stocks
 from .layout import (
     ALL_READERS,
@@ -48,12 +49,15 @@ from .weekly_runs import previous_run
 
 
 def _this_weeks_tickers(s3: Any, bucket: str, run_date: dt.date) -> tuple[str, list[str]]:
-    """(key, distinct ticker names) of this week's constituents.json; fails if unusable."""
+    """(key, distinct ticker names) of this week's constituents.json; fails if it has no
+    `tickers` array. What is in the array is constituents_json's to judge: entries that are
+    not names are left out here, so one bad entry fails one contract."""
     key = weekly_key(run_date, CONSTITUENTS_JSON)
-    tickers = require_mapping(read_json(s3, bucket, key), key).get("tickers")
-    if not isinstance(tickers, list):
-        pytest.fail(f"{key}: 'tickers' is {type(tickers).__name__}, expected a list", pytrace=False)
+    tickers = read_artifact(s3, bucket, key, _TICKERS_ONLY)["tickers"]
     return key, sorted({t for t in tickers if _named(t)})
+
+
+_TICKERS_ONLY = schemas.CONSTITUENTS.outline("tickers")
 
 
 def _named(ticker: Any) -> bool:

@@ -9,6 +9,8 @@ check ran (no store was started, no report replaced).
 
 from __future__ import annotations
 
+import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -70,28 +72,121 @@ def test_catalog_from_declarations(pytester: pytest.Pytester) -> None:
     assert not (pytester.path / "dataflight-report.json").exists()
 
 
-def test_the_committed_catalog_is_fresh(tmp_path: Path) -> None:
-    # Given this repository's suite, when its catalog is generated anew
-    fresh = tmp_path / "contracts.md"
+def test_the_committed_catalog_and_schemas_are_fresh(tmp_path: Path) -> None:
+    # Given a scratch copy of this repository's suite (generating in place would
+    # overwrite the very files under test), with no schemas in it
+    scratch = tmp_path / "repo"
+    shutil.copytree(
+        REPO / "datatests",
+        scratch / "datatests",
+        ignore=shutil.ignore_patterns("__pycache__", "schemas"),
+    )
+    for name in ("pyproject.toml", "conftest.py"):
+        shutil.copy(REPO / name, scratch / name)
+    # When its catalog is generated anew, as the docs say
     proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "datatests",
-            "--collect-only",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            "--dataflight-catalog",
-            str(fresh),
-        ],
-        cwd=REPO,
+        [sys.executable, "-m", "pytest", "datatests", "--collect-only", "-q"]
+        + ["-p", "no:cacheprovider", "--dataflight-catalog", "docs/contracts.md"],
+        cwd=scratch,
         capture_output=True,
         text=True,
         timeout=300,
     )
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
-    # Then it is the committed one: regenerate docs/contracts.md with
+    # Then catalog and schemas are the committed ones, file for file; to regenerate:
     #   pytest datatests --collect-only -q --dataflight-catalog docs/contracts.md
+    fresh = scratch / "docs" / "contracts.md"
     assert fresh.read_text() == (REPO / "docs" / "contracts.md").read_text()
+    committed = sorted(p.name for p in (REPO / "datatests" / "schemas").iterdir())
+    generated = sorted(p.name for p in (scratch / "datatests" / "schemas").iterdir())
+    assert generated == committed
+    for name in generated:
+        assert (scratch / "datatests" / "schemas" / name).read_text() == (
+            REPO / "datatests" / "schemas" / name
+        ).read_text(), name
+
+
+SCHEMA_SUITE = '''
+from pytest_dataflight import ArtifactSchema, contract
+
+POINTER = ArtifactSchema("schemas/pointer.schema.json", {"type": "object", "required": ["date"]})
+
+
+@contract(stage="postflight", phases=["phase1"], consumers=["research"], schema=POINTER)
+def test_pointer():
+    """The pointer has a date."""
+
+
+@contract(stage="postflight", phases=["phase1"], consumers=["research"], schema=POINTER)
+def test_pointer_again():
+    """Two contracts may check one artifact: its schema is written once."""
+'''
+
+
+def test_the_catalog_writes_each_declared_schema_to_its_path(pytester: pytest.Pytester) -> None:
+    # Given two contracts that declare one ArtifactSchema
+    pytester.makepyfile(test_contracts=SCHEMA_SUITE)
+    # When the catalog is generated from another directory than the rootdir
+    (pytester.path / "sub").mkdir()
+    result = pytester.runpytest(
+        "-p",
+        "no:cacheprovider",
+        "--collect-only",
+        "-q",
+        "--rootdir",
+        str(pytester.path),
+        "--dataflight-catalog",
+        "c.md",
+        str(pytester.path),
+    )
+    # Then the schema lands at its path under the rootdir, with its draft, and is linked
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()
+    written = json.loads((pytester.path / "schemas" / "pointer.schema.json").read_text())
+    assert written == {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "type": "object",
+        "required": ["date"],
+    }
+    assert (
+        "[`schemas/pointer.schema.json`](schemas/pointer.schema.json)"
+        in (pytester.path / "c.md").read_text()
+    )
+
+
+@pytest.mark.parametrize(
+    ("second", "error"),
+    [
+        (
+            'ArtifactSchema("schemas/pointer.schema.json", {"type": "array"})',
+            "two different schemas declare the path 'schemas/pointer.schema.json' "
+            "(contract 'other'): give each artifact one definition",
+        ),
+        (
+            'ArtifactSchema("schemas/other.schema.json", {"type": "list"})',
+            "contract 'other': schemas/other.schema.json is not a valid JSON Schema "
+            "(draft 2020-12): at type, 'list' is not valid under any of the given schemas",
+        ),
+    ],
+    ids=["two-definitions", "invalid-schema"],
+)
+def test_a_bad_schema_declaration_is_a_usage_error(
+    pytester: pytest.Pytester, second: str, error: str
+) -> None:
+    # Given a second contract whose schema conflicts with the first or is no JSON Schema
+    pytester.makepyfile(
+        test_contracts=SCHEMA_SUITE.rsplit("\n\n\n@contract", 1)[0]
+        + f"""
+
+
+@contract(stage="postflight", phases=["phase1"], consumers=["research"], schema={second})
+def test_other():
+    "Another artifact."
+""",
+    )
+    # When the catalog is generated, then the run stops with a sentence, not a traceback
+    result = pytester.runpytest(
+        "-p", "no:cacheprovider", "--collect-only", "-q", "--dataflight-catalog", "c.md"
+    )
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert f"ERROR: {error}" in result.stderr.str()
+    assert "Traceback" not in result.stdout.str() + result.stderr.str()

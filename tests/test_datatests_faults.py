@@ -88,6 +88,15 @@ MESSAGES = {
     "no_previous_run": "no previous weekly run to compare",
     "macro_json_deep": "nests arrays/objects 100,000 levels deep, more than the 64 bound",
     "fred_captive_portal": "FRED answered 200 with an HTML page",
+    "ticker_not_a_string": "s3://dataflight-mock/market_data/weekly/2026-04-18/constituents.json "
+    "breaks its schema datatests/schemas/constituents.schema.json: "
+    "tickers[17] is 320193, expected a string",
+    "manifest_ratio_not_a_number": "breaks its schema "
+    'datatests/schemas/alternative_manifest.schema.json: source_ok_ratios.news is "n/a", '
+    "expected a number",
+    "pointer_is_array": "latest_weekly.json breaks its schema "
+    "datatests/schemas/latest_weekly.schema.json: the document is an array of 1 item, "
+    "expected an object",
 }
 
 # Contracts with a soft rule, each warned alone by some fault.

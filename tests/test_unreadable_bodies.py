@@ -19,7 +19,8 @@ import requests
 from datatests_helpers import describe, expect_only, run_datatests
 
 from datatests import api_probe, artifacts
-from datatests.artifacts import MAX_ARTIFACT_BYTES, MAX_ARTIFACT_DEPTH, read_json, require_mapping
+from datatests.artifact_schemas import MACRO
+from datatests.artifacts import MAX_ARTIFACT_BYTES, MAX_ARTIFACT_DEPTH, read_artifact, read_json
 
 BUCKET, KEY = "bkt", "market_data/weekly/2026-04-18/macro.json"
 WHERE = f"s3://{BUCKET}/{KEY}"
@@ -110,11 +111,13 @@ def test_odd_strings_parse_and_never_break_a_message() -> None:
     body = b'{"t": "\\ud800\\u0007\\n"}'
     assert read_json(_S3(body), BUCKET, KEY) == {"t": "\ud800\x07\n"}
     key = "odd/\ud800\x07\nkey.json"
-    doc = read_json(_S3(b"[1]"), BUCKET, key)  # an array is JSON: read fine
+    assert read_json(_S3(b"[1]"), BUCKET, key) == [1]  # an array is JSON: read fine
     with pytest.raises(pytest.fail.Exception) as info:
-        require_mapping(doc, key)
-    assert (
-        info.value.msg == "s3://bkt/odd/\\ud800\\x07\\nkey.json is a JSON array, expected an object"
+        read_artifact(_S3(b'{"fed_funds_rate": "\\ud800\\u0007\\n"}'), BUCKET, key, MACRO)
+    assert info.value.msg == (
+        "s3://bkt/odd/\\ud800\\x07\\nkey.json breaks its schema "
+        'datatests/schemas/macro.schema.json: fed_funds_rate is "\\ud800\\u0007\\n", '
+        "expected a number or null"
     )
     str(info.value.msg).encode("utf-8")
 
@@ -122,17 +125,20 @@ def test_odd_strings_parse_and_never_break_a_message() -> None:
 @pytest.mark.parametrize(
     ("body", "kind"),
     [
-        (b"[]", "array"),
-        (b'"x"', "string"),
-        (b"4.33", "number"),
-        (b"true", "boolean"),
+        (b"[]", "an empty array"),
+        (b'"x"', '"x"'),
+        (b"4.33", "4.33"),
+        (b"true", "true"),
         (b"null", "null"),
     ],
 )
-def test_not_an_object_names_the_key_and_the_json_type(body: bytes, kind: str) -> None:
+def test_not_an_object_names_the_key_and_the_json_value(body: bytes, kind: str) -> None:
     with pytest.raises(pytest.fail.Exception) as info:
-        require_mapping(read_json(_S3(body), BUCKET, KEY), KEY)
-    assert info.value.msg == f"{WHERE} is a JSON {kind}, expected an object"
+        read_artifact(_S3(body), BUCKET, KEY, MACRO)
+    assert info.value.msg == (
+        f"{WHERE} breaks its schema datatests/schemas/macro.schema.json: "
+        f"the document is {kind}, expected an object"
+    )
     assert info.value.pytrace is False
 
 
