@@ -23,19 +23,22 @@ from .layout import MACRO_FIELDS
 
 SCHEMAS_DIR = "datatests/schemas"
 
+# "(?!\n)$", not "$": Python's "$" also matches before a final newline, ECMA-262's does
+# not; written so, a pattern means the same to this check and to a consumer's validator.
+END = r"(?!\n)$"
 DATE = {
     "type": "string",
-    "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
+    "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}" + END,
     "description": "a date, YYYY-MM-DD",
 }
 TIMESTAMP = {
     "type": "string",
-    "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}",
+    "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}",
     "description": "an ISO 8601 time, YYYY-MM-DDTHH:MM…",
 }
-TICKER = {"type": "string", "pattern": "^\\S+$", "description": "a ticker symbol, no spaces"}
-NAME = {"type": "string", "pattern": "\\S", "description": "a name, not blank"}
-COUNT = {"type": "integer", "minimum": 0}
+TICKER = {"type": "string", "pattern": "^\\S+" + END, "description": "a ticker symbol, no spaces"}
+# 2**53 - 1: the largest integer every JSON reader holds exactly; no count comes near it.
+COUNT = {"type": "integer", "minimum": 0, "maximum": 2**53 - 1}
 NUMBER_OR_NULL = {"type": ["number", "null"]}
 RATIO = {"type": "number", "minimum": 0, "maximum": 1, "description": "a ratio from 0 to 1"}
 RATIO_MAP = {
@@ -62,7 +65,7 @@ POINTER = _artifact(
         "date": DATE,
         "s3_prefix": {
             "type": "string",
-            "pattern": "^market_data/weekly/[0-9]{4}-[0-9]{2}-[0-9]{2}/$",
+            "pattern": "^market_data/weekly/[0-9]{4}-[0-9]{2}-[0-9]{2}/" + END,
             "description": "a prefix market_data/weekly/<date>/",
         },
     },
@@ -86,14 +89,11 @@ CONSTITUENTS = _artifact(
         "tickers": {"type": "array", "items": TICKER},
         "sector_map": {
             "type": "object",
-            "additionalProperties": NAME,
+            # null allowed: only a listed ticker needs a sector (constituents_json's rule).
+            "additionalProperties": {"type": ["string", "null"]},
             "description": "ticker -> GICS sector name",
         },
-        "sector_etf_map": {
-            "type": "object",
-            "additionalProperties": TICKER,
-            "description": "sector name -> sector ETF",
-        },
+        "sector_etf_map": {"type": "object", "description": "sector name -> sector ETF"},
         "total_count": COUNT,
         "fetched_at": TIMESTAMP,
     },

@@ -9,8 +9,7 @@ from typing import Any, NoReturn
 
 import pytest
 
-from pytest_dataflight import ArtifactSchema, is_store_failure
-from pytest_dataflight.artifact_schema import describe
+from pytest_dataflight import ArtifactSchema, describe_violations, is_store_failure
 
 # Bounds on one artifact. Each is far above what the pipeline writes and far
 # below what would hurt the run, so crossing one is a finding about the data.
@@ -67,31 +66,39 @@ def read_artifact(
     *,
     optional: bool = False,
     why: str = "",
-) -> dict[str, Any]:
-    """The artifact at ``key``, read as :func:`read_json` does and held to ``schema``."""
+) -> Any:
+    """The artifact at ``key``, read as :func:`read_json` does and held to ``schema``:
+    the contract fails on the first problem of shape, before any rule about meaning."""
     document = read_json(s3, bucket, key, optional=optional, why=why)
     require_shape(document, schema, f"s3://{bucket}/{key}", evidence)
-    return dict(document)
+    return document
 
 
 def require_shape(document: Any, schema: ArtifactSchema, where: str, evidence: Any = None) -> None:
-    """Fail naming ``where``, the schema and the JSON path of each violation, if any.
+    """Fail with :func:`shape_problem`'s line, if there is one."""
+    problem = shape_problem(document, schema, where, evidence)
+    if problem:
+        _fail(problem)
 
-    ``where`` names the document (``s3://bucket/key``); the violations go to
+
+def shape_problem(
+    document: Any, schema: ArtifactSchema, where: str, evidence: Any = None
+) -> str | None:
+    """One line naming ``where`` (``s3://bucket/key``), the schema and the JSON path of
+    each violation; None when the document has its shape. The violations go to
     ``evidence`` too, when given.
     """
     violations, total = schema.violations(document)
     if not total:
-        return
+        return None
     if evidence is not None:
         evidence.update(
             schema=schema.path,
             shape_violation_count=total,
-            shape_violations=[one_line(str(v)) for v in violations],
+            shape_violations=[str(v) for v in violations],
         )
-    count = f"{total:,} problems: " if total > 1 else ""
-    shown = describe(violations[:SHOWN_VIOLATIONS], total)
-    _fail(f"{where} breaks its schema {schema.path}: {count}{shown}")
+    described = describe_violations(violations[:SHOWN_VIOLATIONS], total)
+    return one_line(f"{where} breaks its schema {schema.path}: {described}")
 
 
 _READ_CHUNK = 1024 * 1024

@@ -10,7 +10,7 @@ import pytest
 from pytest_dataflight import TradingCalendar, contract
 
 from . import artifact_schemas as schemas
-from .artifacts import finite_number, names, read_artifact
+from .artifacts import finite_number, names, one_line, read_artifact, read_json, shape_problem
 from .freshness import last_index_dates, sample, spy_last_row
 from .layout import (
     ALL_READERS,
@@ -39,7 +39,12 @@ def test_latest_weekly_pointer(s3: Any, bucket: str, run_date: dt.date, evidence
     and `s3_prefix` == `market_data/weekly/<run_date>/` (the most common silent failure: the
     dated files land, the pointer does not roll forward).
     """
-    pointer = read_artifact(s3, bucket, POINTER_KEY, schemas.POINTER, evidence)
+    # Shape and the roll-forward are judged together: a malformed prefix must not hide
+    # that the pointer still names last week.
+    pointer = read_json(s3, bucket, POINTER_KEY)
+    shape = shape_problem(pointer, schemas.POINTER, f"s3://{bucket}/{POINTER_KEY}", evidence)
+    if not isinstance(pointer, dict):
+        pytest.fail(str(shape), pytrace=False)  # not an object: never of its shape
     expected = {"date": run_date.isoformat(), "s3_prefix": weekly_prefix(run_date)}
     evidence.update(observed={k: pointer.get(k) for k in expected}, expected=expected)
     wrong = [
@@ -47,12 +52,15 @@ def test_latest_weekly_pointer(s3: Any, bucket: str, run_date: dt.date, evidence
         for field, value in expected.items()
         if pointer.get(field) != value
     ]
+    problems = [shape] if shape else []
     if wrong:
-        pytest.fail(
+        problems.insert(
+            0,
             f"{POINTER_KEY} did not roll forward to run_date {run_date}: {'; '.join(wrong)}; "
             "research, predictor and backtester would read last week's files",
-            pytrace=False,
         )
+    if problems:
+        pytest.fail(one_line("; ".join(problems)), pytrace=False)
 
 
 @contract(stage="postflight", phases=["phase1"], consumers=[RESEARCH], schema=schemas.MACRO)
@@ -81,7 +89,7 @@ def test_constituents_json(s3: Any, bucket: str, run_date: dt.date, evidence: An
     tickers, sector_map = doc["tickers"], doc["sector_map"]
     distinct = sorted(set(tickers))
     duplicates = len(tickers) - len(distinct)
-    uncovered = [t for t in distinct if t not in sector_map]
+    uncovered = [t for t in distinct if not _sector_name(sector_map.get(t))]
     evidence.update(
         listed=len(tickers),
         distinct=len(distinct),
@@ -104,6 +112,10 @@ def test_constituents_json(s3: Any, bucket: str, run_date: dt.date, evidence: An
         pytest.fail(
             f"{key}: {'; '.join(problems)}; research refuses a partial universe", pytrace=False
         )
+
+
+def _sector_name(value: Any) -> bool:
+    return isinstance(value, str) and bool(value.strip())
 
 
 @contract(

@@ -10,7 +10,7 @@ import pytest
 from pytest_dataflight import contract
 
 from . import artifact_schemas as schemas
-from .artifacts import finite_number, read_artifact
+from .artifacts import finite_number, one_line, read_json, shape_problem
 from .layout import ALTERNATIVE_MANIFEST, RESEARCH, weekly_key
 
 
@@ -22,16 +22,38 @@ def test_alternative_manifest(s3: Any, bucket: str, run_date: dt.date, evidence:
     """
     key = weekly_key(run_date, ALTERNATIVE_MANIFEST)
     why = " (phase 2 has not written it)"
-    manifest = read_artifact(s3, bucket, key, schemas.MANIFEST, evidence, optional=True, why=why)
-    requested = manifest["tickers_requested"]
-    ratios, floors = manifest["source_ok_ratios"], manifest["source_min_ok_ratios"]
+    manifest = read_json(s3, bucket, key, optional=True, why=why)
+    # Shape and floors are judged together: every breached source is named, even when
+    # another one's ratio is malformed.
+    shape = shape_problem(manifest, schemas.MANIFEST, f"s3://{bucket}/{key}", evidence)
+    if not isinstance(manifest, dict):
+        pytest.fail(str(shape), pytrace=False)  # not an object: never of its shape
+    requested = manifest.get("tickers_requested")
+    ratios, floors = manifest.get("source_ok_ratios"), manifest.get("source_min_ok_ratios")
     evidence.update(tickers_requested=requested, source_ok_ratios=ratios, floors=floors)
-    problems = []
-    if requested <= 0:
+    problems = [shape] if shape else []
+    if finite_number(requested) is not None and requested <= 0:
         problems.append(f"tickers_requested is {requested!r}, expected a positive integer")
+    if isinstance(ratios, dict) and isinstance(floors, dict):
+        breached = _breached(ratios, floors)
+        evidence["breached"] = breached
+        if breached:
+            problems.append(f"{len(breached)} sources not at their floor: {', '.join(breached)}")
+    if problems:
+        pytest.fail(
+            one_line(
+                f"{key}: {'; '.join(problems)}; "
+                "research would publish on incomplete alternative data"
+            ),
+            pytrace=False,
+        )
+
+
+def _breached(ratios: dict[str, Any], floors: dict[str, Any]) -> list[str]:
+    """Each source below its floor; a value that is no finite number is named too (the
+    schema bounds ratios to 0..1, but NaN passes a bound)."""
     breached = []
     for source in sorted(floors):
-        # The schema holds both to 0..1; NaN passes a bound, so finiteness is checked here.
         floor, ok = finite_number(floors[source]), finite_number(ratios.get(source))
         if floor is None:
             breached.append(f"{source} has floor {floors[source]!r}, expected a ratio 0..1")
@@ -39,11 +61,4 @@ def test_alternative_manifest(s3: Any, bucket: str, run_date: dt.date, evidence:
             breached.append(f"{source} ok ratio is {ratios.get(source)!r} (floor {floor:.2f})")
         elif ok < floor:
             breached.append(f"{source} {ok:.2f} < {floor:.2f}")
-    evidence["breached"] = breached
-    if breached:
-        problems.append(f"{len(breached)} sources not at their floor: {', '.join(breached)}")
-    if problems:
-        pytest.fail(
-            f"{key}: {'; '.join(problems)}; research would publish on incomplete alternative data",
-            pytrace=False,
-        )
+    return breached

@@ -9,6 +9,7 @@ through the plugin's ``recent_rows``.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import pytest
@@ -61,7 +62,8 @@ _TICKERS_ONLY = schemas.CONSTITUENTS.outline("tickers")
 
 
 def _named(ticker: Any) -> bool:
-    return isinstance(ticker, str) and bool(ticker.strip())
+    """A ticker as the schema's `tickers` items have it: a string without whitespace."""
+    return isinstance(ticker, str) and re.fullmatch(r"\S+", ticker) is not None
 
 
 @contract(stage="postflight", phases=["phase1"], consumers=[RESEARCH, PREDICTOR])

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
-from .artifact_schema import ArtifactSchema, Violation
+from .artifact_schema import ArtifactSchema, Violation, describe_violations
 from .clients import ReadOnlyViolation, StoreUnreachable, is_store_failure
 from .contract import ContractInfo, contract
 from .evidence import Evidence
@@ -42,6 +42,7 @@ __all__ = [
     "__version__",
     "add_option",
     "contract",
+    "describe_violations",
     "is_store_failure",
     "mask_url",
     "option_value",

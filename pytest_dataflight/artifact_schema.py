@@ -24,12 +24,16 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 from typing import Any
 
 DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
-# Violations counted before a count says "or more": a 64 MiB artifact of wrong
-# values must not cost minutes to describe in one line.
+# Violations counted before a count says "more than": a 64 MiB artifact of
+# wrong values must not cost minutes to describe in one line.
 MAX_COUNTED = 10_000
+# Characters of one value a message quotes, and of a message of jsonschema's own.
+VALUE_CHARS = 40
+MESSAGE_CHARS = 120
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _ARTICLE = {"array": "an array", "object": "an object", "integer": "an integer", "null": "null"}
 _BOUNDS = {
@@ -44,8 +48,10 @@ _BOUNDS = {
 class Violation:
     """One way a document breaks its schema: where (a JSON path) and how."""
 
-    path: str  # "" for the document itself
+    path: str  # "tickers[17]"; "" for the document itself
     problem: str  # "is 42, expected a string"
+    # The path as jsonschema gives it, to sort by: indexes as numbers.
+    parts: tuple[str | int, ...] = field(default=(), compare=False, repr=False)
 
     def __str__(self) -> str:
         return f"{self.path or 'the document'} {self.problem}"
@@ -55,17 +61,22 @@ class Violation:
 class ArtifactSchema:
     """The shape of one artifact, published at ``path`` (relative to the rootdir).
 
-    ``schema`` is a JSON Schema object; ``$schema`` (draft 2020-12) is added
-    when missing. Leave objects open (no ``additionalProperties: false``) where
-    producers may add fields.
+    ``schema`` is a JSON Schema object in draft 2020-12 (``$schema`` is added
+    when missing; another draft is refused). Leave objects open (no
+    ``additionalProperties: false``) where producers may add fields.
     """
 
     path: str
     schema: Mapping[str, Any] = field(repr=False)
 
     def __post_init__(self) -> None:
-        if "$schema" not in self.schema:
-            object.__setattr__(self, "schema", {"$schema": DRAFT_2020_12, **self.schema})
+        where = PurePosixPath(self.path)
+        if where.is_absolute() or ".." in where.parts or not where.name:
+            raise ValueError(f"schema path {self.path!r}: expected a path inside the rootdir")
+        draft = self.schema.get("$schema", DRAFT_2020_12)
+        if draft != DRAFT_2020_12:
+            raise ValueError(f"{self.path}: $schema is {draft!r}, expected {DRAFT_2020_12!r}")
+        object.__setattr__(self, "schema", {"$schema": DRAFT_2020_12, **self.schema})
 
     @functools.cached_property
     def _validator(self) -> Any:
@@ -86,11 +97,11 @@ class ArtifactSchema:
         self._validator  # noqa: B018 - building the validator checks the schema
 
     def violations(self, document: Any, limit: int = 20) -> tuple[list[Violation], int]:
-        """The first ``limit`` violations, sorted by path (array indexes as numbers),
-        and how many there are (counted up to MAX_COUNTED)."""
-        errors = itertools.islice(self._validator.iter_errors(document), MAX_COUNTED)
+        """The first ``limit`` violations, sorted by path (array indexes as numbers), and
+        how many there are; a count above MAX_COUNTED means "more than MAX_COUNTED"."""
+        errors = itertools.islice(self._validator.iter_errors(document), MAX_COUNTED + 1)
         found = sorted(set(_violations(errors)), key=_path_order)
-        return found[:limit], len(found)
+        return found[:limit], min(len(found), MAX_COUNTED + 1)
 
     def published(self) -> str:
         """The schema as the committed file holds it."""
@@ -104,24 +115,32 @@ class ArtifactSchema:
         bad entry fails one contract.
         """
         properties = self.schema.get("properties", {})
-        required = [n for n in self.schema.get("required", ()) if n in names]
+        unknown = [n for n in names if n not in properties]
+        if unknown:
+            raise ValueError(f"{self.path}: no property {', '.join(map(repr, unknown))} to outline")
         return ArtifactSchema(
             self.path,
             {
                 "type": "object",
-                "required": required,
-                "properties": {n: {"type": properties[n]["type"]} for n in names},
+                "required": [n for n in self.schema.get("required", ()) if n in names],
+                "properties": {
+                    n: {"type": properties[n]["type"]} if "type" in properties[n] else {}
+                    for n in names
+                },
             },
         )
 
 
-def describe(violations: list[Violation], total: int) -> str:
-    """'tickers[17] is 42, expected a string; … and 3 more' for one line."""
-    shown = "; ".join(str(v) for v in violations)
+def describe_violations(violations: list[Violation], total: int) -> str:
+    """One line for a message, from what :meth:`ArtifactSchema.violations` returned:
+    'tickers[17] is 42, expected a string', or '5 problems: …; and 3 more'."""
+    listed = "; ".join(str(v) for v in violations)
+    if total <= 1:
+        return listed
+    if total > MAX_COUNTED:
+        return f"more than {MAX_COUNTED:,} problems: {listed}; and more"
     more = total - len(violations)
-    if total >= MAX_COUNTED:
-        return f"{shown}; and {more:,} or more others"
-    return f"{shown}; and {more:,} more" if more else shown
+    return f"{total:,} problems: {listed}" + (f"; and {more:,} more" if more > 0 else "")
 
 
 def json_path(parts: Iterable[str | int]) -> str:
@@ -133,35 +152,40 @@ def json_path(parts: Iterable[str | int]) -> str:
         elif _IDENTIFIER.fullmatch(part):
             text += f".{part}" if text else part
         else:
-            text += f"[{json.dumps(part, ensure_ascii=False)}]"
+            text += f"[{_printable(json.dumps(part, ensure_ascii=False))}]"
     return text
 
 
 def shown(value: Any) -> str:
-    """A JSON value as a message quotes it: scalars as written, containers by size."""
+    """A JSON value as a message quotes it: scalars as written (cut), containers by size."""
     if isinstance(value, dict | list):
         kind, unit = ("object", "key") if isinstance(value, dict) else ("array", "item")
         if not value:
             return f"an empty {kind}"
         return f"an {kind} of {len(value):,} {unit}{'' if len(value) == 1 else 's'}"
-    if isinstance(value, str) and len(value) > 40:
-        value = value[:40] + "…"
-    try:
-        return json.dumps(value, ensure_ascii=False)
-    except ValueError:  # pragma: no cover - json.dumps writes NaN; kept for odd floats
-        return repr(value)
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 128:
+        # Python refuses to print an int of more than 4,300 digits; none is worth quoting.
+        return f"an integer of about {value.bit_length() * 0.30103:,.0f} digits"
+    text = _printable(json.dumps(value, ensure_ascii=False))
+    return text if len(text) <= VALUE_CHARS else text[:VALUE_CHARS] + "…"
+
+
+def _printable(text: str) -> str:
+    # Lone surrogates are valid in JSON and unencodable in UTF-8: shown as escapes.
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _violations(errors: Iterable[Any]) -> Iterable[Violation]:
     for error in errors:
-        path = list(error.absolute_path)
+        parts = tuple(error.absolute_path)
         if error.validator == "required":
             # One error per missing name, each phrased as prose: name them as paths.
             for name in error.validator_value:
                 if isinstance(error.instance, dict) and name not in error.instance:
-                    yield Violation(json_path([*path, name]), "is missing")
+                    where = (*parts, name)
+                    yield Violation(json_path(where), "is missing", where)
             continue
-        yield Violation(json_path(path), _problem(error))
+        yield Violation(json_path(parts), _problem(error), parts)
 
 
 def _problem(error: Any) -> str:
@@ -180,14 +204,14 @@ def _problem(error: Any) -> str:
         choices = expected if keyword == "enum" else [expected]
         wanted = "one of " + ", ".join(shown(c) for c in choices)
     else:
-        return f"breaks {keyword!r}: {error.message}"
+        # jsonschema's own words quote the whole instance: cut them.
+        message = _printable(" ".join(str(error.message).split()))
+        cut = message if len(message) <= MESSAGE_CHARS else message[:MESSAGE_CHARS] + "…"
+        return f"is {shown(value)}, breaks {keyword!r}: {cut}"
     return f"is {shown(value)}, expected {wanted}"
 
 
 def _path_order(violation: Violation) -> tuple[Any, ...]:
-    # Numbers inside brackets sort as numbers: tickers[9] before tickers[17].
-    return tuple(
-        (0, int(p), "") if p.isdigit() else (1, 0, p)
-        for p in re.split(r"[\[\].]+", violation.path)
-        if p
-    ) + ((1, 0, violation.problem),)
+    # Indexes sort as numbers (tickers[9] before tickers[17]), a parent before its children.
+    key = tuple((0, p, "") if isinstance(p, int) else (1, 0, p) for p in violation.parts)
+    return (*key, (-1, 0, violation.problem))

@@ -133,6 +133,8 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         return
     # Contracts declared without a conftest hook still make a data suite.
     missing = missing_for_data_suite(config.stash[settings_key])
+    # A broken schema is the suite's bug: a usage error now, not each contract "failed".
+    missing += [problem for problem in [_schema_problem(session.items)] if problem]
     if missing:
         # Only workers collect under xdist: the controller ends the run with the same error.
         distributed.report_usage_error(config, "\n".join(missing))
@@ -181,12 +183,10 @@ def _write_catalog(config: pytest.Config, items: list[pytest.Item], path: str) -
     proven = catalog.faults_by_contract(_faults(config))
     out = Path(config.invocation_params.dir) / path
     entries = []
-    declared: list[ContractInfo] = []
     for item in items:
         info = ContractInfo.from_item(item)
         if info is None:
             continue
-        declared.append(info)
         function = getattr(item, "function", None)
         entries.append(
             catalog.CatalogEntry(
@@ -206,29 +206,42 @@ def _write_catalog(config: pytest.Config, items: list[pytest.Item], path: str) -
                 faults=tuple(proven.get(info.name, ())),
             )
         )
-    _write_schemas(config, declared)
+    problem = _schema_problem(items)
+    if problem:
+        raise usage_error(config, problem)
+    for path, text in _declared_schemas(items).items():
+        write_atomic(config.rootpath / path, text.encode("utf-8"))
     write_atomic(out, catalog.render(entries, title="Contract catalog").encode("utf-8"))
 
 
-def _write_schemas(config: pytest.Config, declared: list[ContractInfo]) -> None:
-    """Each declared artifact schema to its path under the rootdir, once."""
+def _declared_schemas(items: list[pytest.Item]) -> dict[str, str]:
+    """path -> published text of each ArtifactSchema the contracts declare; raises
+    ValueError (naming the contract) for a broken one or two definitions of one path."""
     texts: dict[str, str] = {}
-    for info in declared:
-        if info.artifact_schema is None:
+    for item in items:
+        info = ContractInfo.from_item(item)
+        if info is None or info.artifact_schema is None:
             continue
+        schema = info.artifact_schema
         try:
-            info.artifact_schema.check_schema()
-            text = info.artifact_schema.published()
+            schema.check_schema()
+            text = schema.published()
         except (TypeError, ValueError) as exc:  # not a JSON Schema; not JSON at all
-            raise usage_error(config, f"contract {info.name!r}: {exc}") from None
-        if texts.setdefault(info.artifact_schema.path, text) != text:
-            raise usage_error(
-                config,
-                f"two different schemas declare the path {info.artifact_schema.path!r} "
-                f"(contract {info.name!r}): give each artifact one definition",
+            raise ValueError(f"contract {info.name!r}: {exc}") from None
+        if texts.setdefault(schema.path, text) != text:
+            raise ValueError(
+                f"two different schemas declare the path {schema.path!r} "
+                f"(contract {info.name!r}): give each artifact one definition"
             )
-    for path, text in texts.items():
-        write_atomic(config.rootpath / path, text.encode("utf-8"))
+    return texts
+
+
+def _schema_problem(items: list[pytest.Item]) -> str | None:
+    try:
+        _declared_schemas(items)
+    except ValueError as exc:
+        return str(exc)
+    return None
 
 
 # --- the steps of pytest_configure ------------------------------------------

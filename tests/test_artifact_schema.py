@@ -25,8 +25,8 @@ from datatests.layout import (
     POINTER_KEY,
     SHORT_INTEREST_JSON,
 )
-from pytest_dataflight import ArtifactSchema
-from pytest_dataflight.artifact_schema import MAX_COUNTED, describe, json_path
+from pytest_dataflight import ArtifactSchema, describe_violations
+from pytest_dataflight.artifact_schema import MAX_COUNTED, json_path, shown
 
 RUN_DATE = dt.date(2026, 4, 18)
 SCHEMA_OF = {
@@ -141,15 +141,31 @@ def test_producers_may_add_fields_anywhere_in_an_object() -> None:
         (MACRO, {"fed_funds_rate": True}, ["fed_funds_rate is true, expected a number or null"]),
         (
             CONSTITUENTS,
-            {"tickers": ["AAPL", "BRK B", ""], "sector_map": {"AAPL": " "}},
+            {"tickers": ["AAPL", "BRK B", "", "NVDA\n"], "sector_map": {"AAPL": 7, "GONE": None}},
             [
-                'sector_map.AAPL is " ", expected a name, not blank',
+                "sector_map.AAPL is 7, expected a string or null",
                 'tickers[1] is "BRK B", expected a ticker symbol, no spaces',
                 'tickers[2] is "", expected a ticker symbol, no spaces',
+                # Python's "$" alone would match before the final newline; ECMA-262's would not.
+                'tickers[3] is "NVDA\\n", expected a ticker symbol, no spaces',
             ],
         ),
+        (
+            SHORT_INTEREST,
+            {"ticker_count": 2**53, "ok_count": 0, "data": {}, "fetched_at": "2026-04-18 00:12"},
+            ["ticker_count is 9007199254740992, expected at most 9007199254740991"],
+        ),
     ],
-    ids=["ticker-number", "ratios", "short-interest", "pointer-formats", "array", "bool", "blank"],
+    ids=[
+        "ticker-number",
+        "ratios",
+        "short-interest",
+        "pointer-formats",
+        "array",
+        "bool",
+        "blank",
+        "count-bound",
+    ],
 )
 def test_each_violation_names_its_json_path(
     schema: ArtifactSchema, doc: Any, expected: list[str]
@@ -159,17 +175,43 @@ def test_each_violation_names_its_json_path(
 
 def test_violations_sort_by_path_with_indexes_as_numbers_and_are_counted() -> None:
     doc = {"tickers": [1] * 30, "sector_map": {}}
-    shown, total = CONSTITUENTS.violations(doc, limit=3)
-    assert [v.path for v in shown] == ["tickers[0]", "tickers[1]", "tickers[2]"]
+    found, total = CONSTITUENTS.violations(doc, limit=3)
+    assert [v.path for v in found] == ["tickers[0]", "tickers[1]", "tickers[2]"]
     assert total == 30
-    assert describe(shown, total).endswith("tickers[2] is 1, expected a string; and 27 more")
+    assert describe_violations(found, total) == (
+        "30 problems: tickers[0] is 1, expected a string; tickers[1] is 1, expected a string; "
+        "tickers[2] is 1, expected a string; and 27 more"
+    )
+    assert describe_violations(found[:1], 1) == "tickers[0] is 1, expected a string"
 
 
 def test_counting_stops_at_a_bound_and_says_so() -> None:
-    doc = {"tickers": [1] * (MAX_COUNTED + 5), "sector_map": {}}
-    shown, total = CONSTITUENTS.violations(doc, limit=1)
-    assert total == MAX_COUNTED
-    assert describe(shown, total).endswith(f"; and {MAX_COUNTED - 1:,} or more others")
+    exactly = {"tickers": [1] * MAX_COUNTED, "sector_map": {}}
+    assert CONSTITUENTS.violations(exactly, limit=1)[1] == MAX_COUNTED
+    beyond = {"tickers": [1] * (MAX_COUNTED + 5), "sector_map": {}}
+    found, total = CONSTITUENTS.violations(beyond, limit=1)
+    assert total == MAX_COUNTED + 1
+    assert describe_violations(found, total) == (
+        f"more than {MAX_COUNTED:,} problems: tickers[0] is 1, expected a string; and more"
+    )
+
+
+def test_odd_keys_and_values_never_break_the_message() -> None:
+    # Keys that read as digits or brackets, lone surrogates, numbers beyond any use (json
+    # itself refuses integers of more than 4,300 digits: a body with one is "not valid JSON").
+    doc = {
+        "tickers": [10**4000, " " + "x" * 100],
+        "sector_map": {"a.\u00b2.b": 1, "x]\u00b2[y": 2, "\ud800": 3, "17": 4, "": 5},
+    }
+    found, total = CONSTITUENTS.violations(doc)
+    assert total == 7
+    text = describe_violations(found, total)
+    text.encode("utf-8")  # printable: no lone surrogate left
+    assert 'sector_map["\\ud800"] is 3' in text
+    assert 'sector_map[""] is 5' in text
+    assert "tickers[0] is an integer of about 4,000 digits" in text
+    assert 'tickers[1] is " ' + "x" * 38 + "…, expected a ticker" in text
+    assert shown(float("nan")) == "NaN" and shown(True) == "true"
 
 
 def test_json_paths_quote_keys_that_are_not_names() -> None:
@@ -193,7 +235,93 @@ def test_a_schema_that_is_no_json_schema_says_where() -> None:
         broken.check_schema()
 
 
+@pytest.mark.parametrize(
+    ("path", "schema", "error"),
+    [
+        ("../x.json", {}, "schema path '../x.json': expected a path inside the rootdir"),
+        ("/etc/x.json", {}, "schema path '/etc/x.json': expected a path inside the rootdir"),
+        (
+            "x.json",
+            {"$schema": "http://json-schema.org/draft-07/schema#"},
+            "x.json: $schema is 'http://json-schema.org/draft-07/schema#', "
+            "expected 'https://json-schema.org/draft/2020-12/schema'",
+        ),
+    ],
+)
+def test_a_declaration_outside_the_rootdir_or_of_another_draft_is_refused(
+    path: str, schema: dict[str, Any], error: str
+) -> None:
+    with pytest.raises(ValueError) as info:
+        ArtifactSchema(path, schema)
+    assert str(info.value) == error
+
+
+def test_an_outline_of_an_unknown_field_says_which() -> None:
+    with pytest.raises(ValueError, match="no property 'nope' to outline"):
+        CONSTITUENTS.outline("tickers", "nope")
+
+
 def test_the_published_text_is_the_definition() -> None:
     for schema in artifact_schemas.ALL:
         assert json.loads(schema.published()) == schema.schema
         assert schema.published().endswith("}\n")
+
+
+# --- shape next to meaning: a shape violation never hides a finding -----------------
+
+
+@pytest.fixture(scope="module")
+def s3() -> Any:
+    import boto3
+
+    from pytest_dataflight.moto_server import FAKE_CREDENTIALS, MotoServer
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("AWS_EC2_METADATA_DISABLED", "true")
+        server = MotoServer().start()
+        try:
+            client = boto3.client(
+                "s3",
+                endpoint_url=server.endpoint,
+                region_name="us-east-1",
+                aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+                aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+            )
+            client.create_bucket(Bucket="shapes")
+            yield client
+        finally:
+            server.stop()
+
+
+def _message(s3: Any, contract: Any, key: str, doc: Any) -> str:
+    from pytest_dataflight import Evidence
+
+    s3.put_object(Bucket="shapes", Key=key, Body=json.dumps(doc).encode())
+    with pytest.raises(pytest.fail.Exception) as info:
+        contract(s3, "shapes", RUN_DATE, Evidence())
+    return str(info.value.msg)
+
+
+def test_a_malformed_manifest_still_names_every_breached_source(s3: Any) -> None:
+    from datatests.test_postflight_phase2 import test_alternative_manifest
+
+    ratios = {"news": "n/a", "options_flow": 0.42, "eps_revision": 0.95}
+    floors = {"news": 0.8, "options_flow": 0.85, "eps_revision": 0.8}
+    doc = {"tickers_requested": 60, "source_ok_ratios": ratios, "source_min_ok_ratios": floors}
+    message = _message(
+        s3, test_alternative_manifest, f"market_data/weekly/{RUN_DATE}/{ALTERNATIVE_MANIFEST}", doc
+    )
+    assert 'source_ok_ratios.news is "n/a", expected a number' in message
+    assert "options_flow 0.42 < 0.85" in message
+
+
+def test_a_malformed_pointer_still_says_it_names_last_week(s3: Any) -> None:
+    from datatests.test_postflight_phase1 import test_latest_weekly_pointer
+
+    doc = {"date": "2026-04-11", "s3_prefix": "market_data/weekly/2026-04-11"}
+    message = _message(s3, test_latest_weekly_pointer, POINTER_KEY, doc)
+    assert message.startswith(
+        "market_data/latest_weekly.json did not roll forward to run_date 2026-04-18: "
+        "date is '2026-04-11', expected '2026-04-18'"
+    )
+    assert 's3_prefix is "market_data/weekly/2026-04-11", expected a prefix' in message

@@ -190,3 +190,23 @@ def test_other():
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert f"ERROR: {error}" in result.stderr.str()
     assert "Traceback" not in result.stdout.str() + result.stderr.str()
+
+
+def test_a_broken_schema_stops_a_data_run_before_any_contract(pytester: pytest.Pytester) -> None:
+    # Given a contract whose declared schema is no JSON Schema
+    pytester.makepyfile(
+        test_contracts=SCHEMA_SUITE.replace(
+            '{"type": "object", "required": ["date"]}', '{"type": 3}'
+        )
+    )
+    # When the data run starts
+    result = pytester.runpytest(
+        "-p", "no:cacheprovider", "--run-date", "2026-04-18", "--target", "mock"
+    )
+    # Then it is a usage error with its report, not each contract "failed" (bad data)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    report = json.loads((pytester.path / "dataflight-report.json").read_text())
+    assert report["exit_code"] == 4 and report["status"] == "error"
+    assert "contract 'pointer': schemas/pointer.schema.json is not a valid JSON Schema" in (
+        report["headline"] + json.dumps(report)
+    )
