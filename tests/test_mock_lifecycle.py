@@ -153,6 +153,9 @@ def test_interrupted_run_leaves_no_moto_server(
         cwd=pytester.path,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
+        # A shell's background job inherits SIGINT ignored; Python then never
+        # raises KeyboardInterrupt. Give the child the default, as a terminal would.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         deadline = time.monotonic() + 90
