@@ -79,9 +79,19 @@ def outcomes(result: pytest.RunResult) -> dict[str, str]:
 
 
 def runpytest_datatests(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
-    """Run the repository's datatests/ in-process, rooted at the repository."""
+    """Run the repository's datatests/ in-process, rooted at the repository, with its ini.
+
+    The ini is named, not found: pytest looks for it above the common directory of
+    every argument that names an existing path, and a report a previous run left
+    (``--dataflight-report <tmp>/report.json``) moved that to /tmp, where no ini
+    is. The second run of a test then lost ``dataflight_mock_arctic = "lmdb"``
+    and seeded its 903 symbols on moto: 56 s instead of 20 for the two runs.
+    """
     return pytester.runpytest(
-        str(DATATESTS), "--rootdir", str(REPO), "-p", "no:cacheprovider", *args
+        str(DATATESTS),
+        *("--rootdir", str(REPO), "--config-file", str(REPO / "pyproject.toml")),
+        *("-p", "no:cacheprovider"),
+        *args,
     )
 
 
