@@ -9,7 +9,8 @@ The universe holds every constituent, because universe_covers_constituents
 checks every one: 903 series of 70 rows, one ``write_batch``. moto serves
 about 200 requests a second and ArcticDB writes about 5 objects per new
 symbol, so this is most of the seed's time (about 20 s measured on 2 cores);
-row count barely matters, the number of symbols does.
+row count barely matters, the number of symbols does. On LMDB the libraries
+are written once per process and copied into each world (``arctic_template``).
 """
 
 from __future__ import annotations
@@ -18,10 +19,12 @@ import datetime as dt
 import functools
 import itertools
 import string
+from collections.abc import Callable
 from typing import Any
 
 from pytest_dataflight import MockWorld
 
+from . import arctic_template
 from .layout import (
     ALL_SECRETS,
     ALTERNATIVE_MANIFEST,
@@ -249,9 +252,19 @@ def seed_weekly_json(world: MockWorld, doc: dict[str, Any]) -> None:
 
 def seed_arctic(world: MockWorld, sessions: list[dt.date], names: list[str]) -> None:
     """Macro and sector-ETF closes; every constituent in the universe, plus stale non-stocks
-    that the universe rules must ignore."""
+    that the universe rules must ignore. Written once per process on LMDB, then copied
+    (``arctic_template``): the libraries depend on nothing but these arguments."""
+    arctic_template.seed_libraries(
+        world.arctic,
+        (tuple(sessions), tuple(names)),
+        lambda library: write_arctic(library, sessions, names),
+    )
+
+
+def write_arctic(library: Callable[[str], Any], sessions: list[dt.date], names: list[str]) -> None:
+    """Write the macro and universe libraries; ``library(name)`` gets or creates one."""
     write_series(
-        world.library(MACRO_LIBRARY),
+        library(MACRO_LIBRARY),
         {
             symbol: price_frame(sessions, i, wide=False)
             for i, symbol in enumerate(MACRO_SYMBOLS + SECTOR_ETFS)
@@ -267,7 +280,7 @@ def seed_arctic(world: MockWorld, sessions: list[dt.date], names: list[str]) -> 
     }
     stale_sessions = sessions[:-10]
     series.update({s: price_frame(stale_sessions, 7, wide=False) for s in STALE_NON_STOCKS})
-    write_series(world.library(UNIVERSE_LIBRARY), series)
+    write_series(library(UNIVERSE_LIBRARY), series)
 
 
 def seed_apis(world: MockWorld, last_session: dt.date) -> None:
