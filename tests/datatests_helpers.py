@@ -16,6 +16,10 @@ import pandas  # noqa: F401, E402
 import pytest
 import requests  # noqa: F401, E402
 
+# Likewise the mock world: it keeps its frames and its ArcticDB template for the
+# process (datatests/arctic_template.py), which a run that imported it first would drop.
+import datatests.mock_world  # noqa: F401, E402
+
 REPO = Path(__file__).resolve().parent.parent
 DATATESTS = REPO / "datatests"
 
