@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
@@ -31,25 +29,6 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     mp = config.stash.get(_undo_key, None)
     if mp is not None:
         mp.undo()
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
-    """While a test runs, the objects that existed before it are left out of the cyclic GC,
-    and handed back to it after (``gc.unfreeze`` puts them in the oldest generation).
-
-    Most self-tests run pytest in-process (pytester), and a worker holds about 475,000
-    objects once a datatests run has loaded arcticdb, pandas, botocore's models and
-    the mock world's frames. Every full collection walked them all: pytest's two at
-    the end of each inner run, and those that pandas and ArcticDB allocations
-    trigger: 1.5 s of a datatests run's 5.8 s of CPU. The test's own objects are
-    collected as ever, so what it leaks or raises in ``__del__`` still shows.
-    """
-    gc.freeze()
-    try:
-        return (yield)
-    finally:
-        gc.unfreeze()
 
 
 # optionalhook: the hook is pytest-xdist's, and a run without xdist must not fail on it.
