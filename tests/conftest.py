@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 from plugin_helpers import scrub_environment
@@ -29,15 +28,3 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     mp = config.stash.get(_undo_key, None)
     if mp is not None:
         mp.undo()
-
-
-# optionalhook: the hook is pytest-xdist's, and a run without xdist must not fail on it.
-@pytest.hookimpl(optionalhook=True)
-def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
-    """``-n N`` with the default ``--dist load``: each shared world built once, the longest
-    tests first (``xdist_schedule``). Any other ``--dist`` is xdist's own."""
-    if config.getvalue("dist") != "load":
-        return None
-    from xdist_schedule import SharedWorldScheduling
-
-    return SharedWorldScheduling(config, log)

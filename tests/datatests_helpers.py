@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
-import gc
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -93,36 +91,12 @@ def runpytest_datatests(pytester: pytest.Pytester, *args: str) -> pytest.RunResu
     is. The second run of a test then lost ``dataflight_mock_arctic = "lmdb"``
     and seeded its 903 symbols on moto: 56 s instead of 20 for the two runs.
     """
-    with older_objects_frozen():
-        return pytester.runpytest(
-            str(DATATESTS),
-            *("--rootdir", str(REPO), "--config-file", str(REPO / "pyproject.toml")),
-            *("-p", "no:cacheprovider"),
-            *args,
-        )
-
-
-@contextlib.contextmanager
-def older_objects_frozen() -> Iterator[None]:
-    """Earlier garbage collected, then every object alive left out of the cyclic GC while
-    an in-process run lasts, and handed back to it after.
-
-    A worker holds about 475,000 objects once a datatests run has loaded arcticdb,
-    pandas, botocore's models and the mock world's frames, and every full collection
-    inside a run walked them all (pytest's two at its end, and those that pandas and
-    ArcticDB allocations trigger). Collecting first is what keeps memory bounded:
-    frozen again before each run without it, an earlier run's cyclic garbage was never
-    freed (5.8 GB resident in one worker). The run's own objects are collected as
-    ever, so its leaks and ``__del__`` errors still show; ``gc.unfreeze`` puts the
-    others in the oldest generation. Measured on tests/test_datatests_faults.py with
-    -n 2: 525 s of CPU against 546 without, 1.09 GB resident at most against 1.15.
-    """
-    gc.collect()
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
+    return pytester.runpytest(
+        str(DATATESTS),
+        *("--rootdir", str(REPO), "--config-file", str(REPO / "pyproject.toml")),
+        *("-p", "no:cacheprovider"),
+        *args,
+    )
 
 
 def run_datatests(

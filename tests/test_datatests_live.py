@@ -23,7 +23,8 @@ from pytest_dataflight.clients import open_arctic
 from pytest_dataflight.http_stub import HttpStub
 from pytest_dataflight.moto_server import MotoServer
 
-pytestmark = pytest.mark.slow
+# One xdist worker builds this module's world once (``--dist loadgroup``, pyproject).
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("live_world")]
 BUCKET = "blackbox-pipeline"
 
 

@@ -25,7 +25,8 @@ from pytest_dataflight.clients import arctic_env, is_store_failure, open_arctic
 from pytest_dataflight.http_stub import HttpStub
 from pytest_dataflight.moto_server import MotoServer
 
-pytestmark = pytest.mark.slow
+# One xdist worker builds this module's world once (``--dist loadgroup``, pyproject).
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("store_failures_world")]
 BUCKET = "blackbox-store-faults"
 CREDS = {"aws_access_key_id": "bb-key", "aws_secret_access_key": "bb-secret"}
 # Contracts that need only SSM (a secret) and the HTTP stub, not S3 or ArcticDB.
