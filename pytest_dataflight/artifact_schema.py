@@ -8,10 +8,11 @@ writes it to its declared path, so that a consumer team validates against
 the very definition the producer's contracts use.
 
 Why JSON Schema (jsonschema) and not Pydantic models: the thing published
-*is* a JSON Schema, which consumers read in any language; jsonschema is
-already the report's validator; and Pydantic would add a second schema
-language whose lax mode turns ``"4.33"`` into ``4.33``, the kind of
-producer bug a shape check exists to catch.
+*is* a JSON Schema, which consumers read in any language, here written and
+reviewed as such rather than generated from classes; jsonschema is already
+the report's validator; and Pydantic, unless every model is made strict,
+turns ``"4.33"`` into ``4.33``, the kind of producer bug a shape check
+exists to catch.
 
 No pytest import here: contracts decide how a violation fails them.
 """
