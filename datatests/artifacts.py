@@ -68,7 +68,7 @@ def read_artifact(
     why: str = "",
 ) -> Any:
     """The artifact at ``key``, read as :func:`read_json` does and held to ``schema``:
-    the contract fails on the first problem of shape, before any rule about meaning."""
+    the contract fails on any problem of shape, before any rule about meaning is judged."""
     document = read_json(s3, bucket, key, optional=optional, why=why)
     require_shape(document, schema, f"s3://{bucket}/{key}", evidence)
     return document
