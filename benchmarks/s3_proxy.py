@@ -5,7 +5,7 @@ that is not on the same machine), count the requests a method makes and the
 bytes it fetches, by ArcticDB key type, and take moto's CPU out of the
 measured path: with the cache in ``serve`` mode, a GET of an object it has
 seen is answered from memory (after the same added latency) instead of by
-moto. (403 faults come from moto's own IAM, see ``pytest_dataflight.targets``.)
+moto. (403 faults come from moto's own IAM, see ``pytest_dataflight.mock.target``.)
 
 Cache modes: ``off`` (forward everything), ``fill`` (forward everything, keep
 every 200 answer to a plain object GET: a warm-up pass), ``serve`` (answer
@@ -24,7 +24,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from pytest_dataflight.loopback import ThreadedHTTPServer
+from pytest_dataflight.mock.loopback import ThreadedHTTPServer
 
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "proxy-connection", "upgrade"}
 

@@ -30,7 +30,7 @@ from typing import Any
 
 from s3_proxy import S3Proxy
 
-from pytest_dataflight.loopback import LineProcess
+from pytest_dataflight.testing.processes import LineProcess
 
 START_TIMEOUT_S = 15.0
 

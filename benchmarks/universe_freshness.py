@@ -17,7 +17,7 @@ with a fresh ``Arctic`` instance so that no ArcticDB cache helps:
 (b) the same method on every symbol;
 (c) ``universe_fresh``'s method, ``datatests.freshness.last_index_dates``
     (``get_description_batch``: version ref and index key, never a data segment);
-(d) the plugin's window read, ``pytest_dataflight.windows.read_windows``: the
+(d) the plugin's window read, ``pytest_dataflight.stores.windows.read_windows``: the
     last ``--window`` rows of every symbol (batched ``read_batch`` of row ranges).
 
 With ``--warm`` that first (cold) pass is also the proxy's warm-up pass: it
@@ -52,8 +52,8 @@ from typing import Any
 from s3_proxy import DATA_SEGMENT, key_type
 from s3_proxy_process import ProxyProcess
 
-from pytest_dataflight import clients
-from pytest_dataflight.moto_server import FAKE_CREDENTIALS, MotoServer
+from pytest_dataflight.mock.moto_server import FAKE_CREDENTIALS, MotoServer
+from pytest_dataflight.stores import clients
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -416,7 +416,7 @@ def window_reads(rows: int) -> Callable[[Any, Sequence[str]], dict[str, Any]]:
     """(d): the plugin's window read; a symbol's last date, or what is wrong with it."""
 
     def run(library: Any, symbols: Sequence[str]) -> dict[str, Any]:
-        from pytest_dataflight.windows import read_windows
+        from pytest_dataflight.stores.windows import read_windows
 
         found: dict[str, Any] = {}
         for w in read_windows(library, symbols, rows):

@@ -7,19 +7,33 @@ faults) uses; every other module is private to the plugin.
 from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any
 
-from .artifact_schema import ArtifactSchema, Violation, describe_violations
-from .clients import ReadOnlyViolation, StoreUnreachable, is_store_failure
-from .contract import ContractInfo, contract
-from .evidence import Evidence
-from .masking import mask_url
 from .options import add_option, option_value
-from .settings import OptionSpec
-from .state import usage_error
-from .thresholds import soft_threshold, warn
-from .trading_calendar import TradingCalendar
-from .windows import SymbolWindow, Window, WindowCache
-from .world import MockWorld
+from .report.evidence import Evidence
+from .run.contract import ContractInfo, contract
+from .run.settings import OptionSpec
+from .run.state import usage_error
+from .run.thresholds import soft_threshold, warn
+from .stores.artifact_schema import ArtifactSchema, Violation, describe_violations
+from .stores.clients import ReadOnlyViolation, StoreUnreachable, is_store_failure
+from .stores.masking import mask_url
+from .stores.trading_calendar import TradingCalendar
+from .stores.windows import SymbolWindow, Window, WindowCache
+
+if TYPE_CHECKING:
+    from .mock.world import MockWorld
+
+
+def __getattr__(name: str) -> Any:
+    # MockWorld lives in mock/, which a live run never imports: it is loaded
+    # on first use, by a suite's seed or faults (PEP 562).
+    if name == "MockWorld":
+        from .mock.world import MockWorld
+
+        return MockWorld
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 try:
     __version__ = version("pytest-dataflight")

@@ -1,4 +1,4 @@
-"""The fixtures a contract receives. Thin: the work is in state, clients and targets."""
+"""The fixtures a contract receives. Thin: the work is in run/ and stores/."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
-from .clients import Endpoints, WriteMode
-from .contract import ContractInfo
-from .evidence import Evidence
-from .secret_store import SecretStore
-from .state import RunState, get_state
-from .trading_calendar import TradingCalendar
+from .report.evidence import Evidence
+from .run.contract import ContractInfo
+from .run.state import RunState, get_state
+from .stores.clients import Endpoints, WriteMode
+from .stores.secret_store import SecretStore
+from .stores.trading_calendar import TradingCalendar
 
 HTTP_CONNECT_TIMEOUT_S = 3.0
 HTTP_READ_TIMEOUT_S = 5.0
@@ -160,7 +160,7 @@ def recent_rows(request: pytest.FixtureRequest, dataflight_endpoints: Endpoints)
     frame indexed by naive dates and a one-line reason. ``window.raise_for_store_errors()``
     makes the contract an error when the store, not the data, failed.
     """
-    from .windows import WindowCache
+    from .stores.windows import WindowCache
 
     state = _state(request)
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
-    from .world import MockWorld
+    from .mock.world import MockWorld
 
 hookspec = pluggy.HookspecMarker("pytest")
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from .settings import OPTIONS, OptionSpec, Settings, resolve_partial
+from .run.settings import OPTIONS, OptionSpec, Settings, resolve_partial
 
 GROUP = "dataflight"
 GROUP_HELP = "data contracts (pytest-dataflight)"
@@ -64,7 +64,7 @@ def _ini(config: pytest.Config, spec: OptionSpec) -> Any:
 
 def option_value(config: pytest.Config, spec: OptionSpec) -> Any:
     """The raw value of ``spec`` by CLI > env > ini > default (None when unset)."""
-    from .settings import raw_value
+    from .run.settings import raw_value
 
     value, _ = raw_value(
         spec, lambda _: _cli(config, spec), lambda _: _ini(config, spec), os.environ

@@ -4,18 +4,19 @@ The life of a run, in the order these hooks call the steps (see
 docs/architecture.md):
 
 1. ``pytest_addoption``: every option from one table (``options``).
-2. ``pytest_configure``: settings resolved once (``options``/``settings``);
-   the one decision whether this is a data run; the masker (``redaction``)
-   and, on the controller, the reporter (``reporter``) registered *before*
-   any usage error is raised, so that even a usage error gets its report;
-   then the target prepared (``targets``/``state``) and xdist wired
-   (``distributed``).
+2. ``pytest_configure``: settings resolved once (``options``,
+   ``run.settings``); the one decision whether this is a data run; the
+   masker (``report.redaction``) and, on the controller, the reporter
+   (``report.reporter``) registered *before* any usage error is raised, so
+   that even a usage error gets its report; then the target prepared
+   (``run.live``, or ``mock.target`` imported for a mock run) and xdist
+   wired (``run.distributed``).
 3. ``pytest_collection_modifyitems`` / ``pytest_collection_finish``:
-   contracts get their phase markers (``contract``); a collected contract
-   makes a data suite; the target starts.
-4. ``pytest_runtest_makereport``: each test's verdict (``verdicts``).
+   contracts get their phase markers (``run.contract``); a collected
+   contract makes a data suite; the target starts.
+4. ``pytest_runtest_makereport``: each test's verdict (``report.verdicts``).
 5. The reporter gathers facts, then builds, sizes, masks and writes the
-   report (``report``, ``report_size``, ``masking``) at session end.
+   report (``report.build``, ``report.size``, ``stores.masking``) at session end.
 6. ``pytest_unconfigure``: the mock world stopped, the environment restored.
 """
 
@@ -32,9 +33,7 @@ from typing import Any
 
 import pytest
 
-from . import catalog, clients, distributed, hookspecs, options, redaction, reporter, verdicts
-from .clients import Endpoints
-from .contract import STAGES, ContractInfo, add_phase_markers
+from . import hookspecs, options
 from .fixtures import (  # noqa: F401 - fixtures are found by pytest through this module
     api_urls,
     arctic,
@@ -50,11 +49,15 @@ from .fixtures import (  # noqa: F401 - fixtures are found by pytest through thi
     target,
     trading_calendar,
 )
-from .moto_server import FAKE_CREDENTIALS
-from .report import write_atomic
-from .settings import Settings, missing_for_data_suite
-from .state import RunState, settings_key, state_key, usage_error
-from .targets import MockTarget, UnknownFault, check_faults, live_endpoints
+from .report import catalog, redaction, reporter, verdicts
+from .report.build import write_atomic
+from .run import distributed
+from .run.contract import STAGES, ContractInfo, add_phase_markers
+from .run.live import live_endpoints
+from .run.settings import Settings, missing_for_data_suite
+from .run.state import RunState, settings_key, state_key, usage_error
+from .stores import clients
+from .stores.clients import Endpoints
 
 _env_key = pytest.StashKey[pytest.MonkeyPatch]()
 _sigterm_key = pytest.StashKey[Any]()
@@ -299,6 +302,9 @@ def _run_problems(config: pytest.Config, settings: Settings) -> list[str]:
         if missing:
             return missing
     if settings.faults:
+        # --mock-fault names faults of the mock world: only then is mock/ imported.
+        from .mock.target import UnknownFault, check_faults
+
         try:
             check_faults(settings.faults, _faults(config))
         except UnknownFault as exc:
@@ -358,6 +364,8 @@ def _starter(config: pytest.Config, settings: Settings) -> Callable[[], Endpoint
     hook = config.pluginmanager.hook
 
     def start_mock() -> Endpoints:
+        from .mock.target import MockTarget  # --target live never imports mock/
+
         mock = MockTarget(
             settings,
             apis=_merged(hook.pytest_dataflight_apis()),
@@ -381,6 +389,8 @@ def _install_env(config: pytest.Config, settings: Settings) -> None:
         mp.setenv(name, value)
     if settings.target != "mock":
         return
+    from .mock.moto_server import FAKE_CREDENTIALS
+
     for name, value in FAKE_CREDENTIALS.items():
         if value:
             mp.setenv(name, value)

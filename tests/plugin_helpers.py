@@ -244,7 +244,7 @@ class LiveStore:
 @contextlib.contextmanager
 def live_store() -> Iterator[LiveStore]:
     """A moto_server subprocess of our own, stopped by PID on the way out."""
-    from pytest_dataflight.moto_server import MotoServer
+    from pytest_dataflight.mock.moto_server import MotoServer
 
     server = MotoServer()
     try:

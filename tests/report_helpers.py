@@ -23,7 +23,7 @@ import boto3  # noqa: F401
 import pytest
 import requests  # noqa: F401
 
-from pytest_dataflight.report import MAX_HEADLINE_CHARS, MAX_REPORT_BYTES, validate
+from pytest_dataflight.report.build import MAX_HEADLINE_CHARS, MAX_REPORT_BYTES, validate
 
 REPORT_NAME = "dataflight-report.json"
 RUN_DATE = "2026-04-18"

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from pytest_dataflight.loopback import LineProcess
+from pytest_dataflight.testing.processes import LineProcess
 
 START_TIMEOUT_S = 15.0
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "proxy-connection", "upgrade"}
@@ -196,7 +196,7 @@ def _command(state: FaultState, line: str) -> bool:
 
 
 def main(argv: list[str]) -> int:
-    from pytest_dataflight.loopback import ThreadedHTTPServer
+    from pytest_dataflight.mock.loopback import ThreadedHTTPServer
 
     parts = urlsplit(argv[0])
     state = FaultState()

@@ -34,7 +34,7 @@ from datatests.layout import (
     weekly_key,
 )
 from pytest_dataflight import Evidence
-from pytest_dataflight.moto_server import FAKE_CREDENTIALS, MotoServer
+from pytest_dataflight.mock.moto_server import FAKE_CREDENTIALS, MotoServer
 
 RUN_DATE = dt.date(2026, 4, 18)
 BUCKET = "property-artifacts"

@@ -26,7 +26,7 @@ from datatests.layout import (
     SHORT_INTEREST_JSON,
 )
 from pytest_dataflight import ArtifactSchema, describe_violations
-from pytest_dataflight.artifact_schema import MAX_COUNTED, json_path, shown
+from pytest_dataflight.stores.artifact_schema import MAX_COUNTED, json_path, shown
 
 RUN_DATE = dt.date(2026, 4, 18)
 SCHEMA_OF = {
@@ -274,7 +274,7 @@ def test_the_published_text_is_the_definition() -> None:
 def s3() -> Any:
     import boto3
 
-    from pytest_dataflight.moto_server import FAKE_CREDENTIALS, MotoServer
+    from pytest_dataflight.mock.moto_server import FAKE_CREDENTIALS, MotoServer
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("AWS_EC2_METADATA_DISABLED", "true")

@@ -19,9 +19,9 @@ import live_world
 import pytest
 from datatests_helpers import describe, expect_only, outcomes, runpytest_datatests
 
-from pytest_dataflight.clients import open_arctic
-from pytest_dataflight.http_stub import HttpStub
-from pytest_dataflight.moto_server import MotoServer
+from pytest_dataflight.mock.http_stub import HttpStub
+from pytest_dataflight.mock.moto_server import MotoServer
+from pytest_dataflight.stores.clients import open_arctic
 
 # One xdist worker builds this module's world once (``--dist loadgroup``, pyproject).
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("live_world")]

@@ -19,7 +19,7 @@ from plugin_helpers import (
     unique_bucket,
 )
 
-from pytest_dataflight.http_stub import HttpStub
+from pytest_dataflight.mock.http_stub import HttpStub
 
 pytestmark = pytest.mark.usefixtures("clean_env")
 

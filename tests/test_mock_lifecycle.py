@@ -22,7 +22,7 @@ from plugin_helpers import (
     recorded_pids,
 )
 
-from pytest_dataflight.moto_server import MotoServer
+from pytest_dataflight.mock.moto_server import MotoServer
 
 pytestmark = pytest.mark.usefixtures("clean_env")
 

@@ -16,11 +16,11 @@ from typing import Any
 import pytest
 from plugin_helpers import scrub_environment
 
-from pytest_dataflight import clients
-from pytest_dataflight.clients import Endpoints
-from pytest_dataflight.settings import Settings
-from pytest_dataflight.targets import MOCK_CREDENTIALS, MockTarget
-from pytest_dataflight.world import MockWorld
+from pytest_dataflight.mock.target import MOCK_CREDENTIALS, MockTarget
+from pytest_dataflight.mock.world import MockWorld
+from pytest_dataflight.run.settings import Settings
+from pytest_dataflight.stores import clients
+from pytest_dataflight.stores.clients import Endpoints
 
 BUCKET = "dataflight-permissions"
 SSM_PREFIX = "/dataflight/"

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from report_helpers import check_report
 
-from pytest_dataflight import report as rpt
-from pytest_dataflight.evidence import to_jsonable
-from pytest_dataflight.masking import Masker
+from pytest_dataflight.report import build as rpt
+from pytest_dataflight.report.evidence import to_jsonable
+from pytest_dataflight.stores.masking import Masker
 
 
 def contract(name: str, consumers: list[str], severity: str = "error") -> dict[str, Any]:

@@ -18,8 +18,7 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pytest_dataflight.masking import Masker
-from pytest_dataflight.report import (
+from pytest_dataflight.report.build import (
     MAX_REPORT_BYTES,
     Phase,
     RunFacts,
@@ -28,6 +27,7 @@ from pytest_dataflight.report import (
     dumps,
     validate,
 )
+from pytest_dataflight.stores.masking import Masker
 
 CANARY = "cnry-7f3a9c1e5b"
 BOUNDED = settings(

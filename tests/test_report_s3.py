@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from report_helpers import MOCK_ARGS, REPORT_NAME, load_report, run
 
-from pytest_dataflight.moto_server import MotoServer
+from pytest_dataflight.mock.moto_server import MotoServer
 
 CONTRACT = """
 from pytest_dataflight import contract

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from report_helpers import MOCK_ARGS, REPORT_NAME, by_name, run
 
-from pytest_dataflight.report import MAX_REPORT_BYTES
+from pytest_dataflight.report.build import MAX_REPORT_BYTES
 
 STALE_UNIVERSE = """
 from pytest_dataflight import contract

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from plugin_helpers import NO_CACHE
 
-from pytest_dataflight.settings import (
+from pytest_dataflight.run.settings import (
     DEFAULT_REPORT,
     DEFAULT_SSM_PREFIX,
     MOCK_BUCKET,
@@ -199,7 +199,7 @@ def test_header_line() -> None:
 # --- through a real pytest run --------------------------------------------------
 
 SHOW_SETTINGS = """
-from pytest_dataflight.state import settings_key
+from pytest_dataflight.run.state import settings_key
 
 
 def test_show(request):

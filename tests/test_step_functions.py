@@ -44,7 +44,7 @@ import pytest
 from plugin_helpers import live_env
 from report_helpers import REPORT_NAME, RUN_DATE, dead_live_target, run
 
-from pytest_dataflight.moto_server import MotoServer
+from pytest_dataflight.mock.moto_server import MotoServer
 
 ASL = Path(__file__).parents[1] / "examples" / "step-functions" / "dataflight.asl.json"
 CONSUMERS = ("research", "predictor", "backtester")

@@ -21,9 +21,9 @@ from datatests_helpers import describe, outcomes, runpytest_datatests
 from report_helpers import by_name, load_report
 from store_faults import Fault, FaultState, StoreFaults
 
-from pytest_dataflight.clients import arctic_env, is_store_failure, open_arctic
-from pytest_dataflight.http_stub import HttpStub
-from pytest_dataflight.moto_server import MotoServer
+from pytest_dataflight.mock.http_stub import HttpStub
+from pytest_dataflight.mock.moto_server import MotoServer
+from pytest_dataflight.stores.clients import arctic_env, is_store_failure, open_arctic
 
 # One xdist worker builds this module's world once (``--dist loadgroup``, pyproject).
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("store_failures_world")]

@@ -13,7 +13,7 @@ import secrets
 import pytest
 from report_helpers import MOCK_ARGS, dead_live_target, run
 
-from pytest_dataflight.summary import render
+from pytest_dataflight.report.summary import render
 
 pytestmark = pytest.mark.usefixtures("clean_env")
 

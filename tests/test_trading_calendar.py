@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from pytest_dataflight.trading_calendar import CalendarError, TradingCalendar
+from pytest_dataflight.stores.trading_calendar import CalendarError, TradingCalendar
 
 D = dt.date.fromisoformat
 

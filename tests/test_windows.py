@@ -26,9 +26,9 @@ import pandas as pd
 import pytest
 from plugin_helpers import MOCK_ARGS, NO_CACHE, LiveStore, closed_port, live_store
 
-from pytest_dataflight import clients
-from pytest_dataflight.clients import StoreUnreachable
-from pytest_dataflight.windows import WindowCache, classify_error, one_line, read_windows
+from pytest_dataflight.stores import clients
+from pytest_dataflight.stores.clients import StoreUnreachable
+from pytest_dataflight.stores.windows import WindowCache, classify_error, one_line, read_windows
 
 pytestmark = pytest.mark.usefixtures("clean_env")
 
@@ -533,7 +533,7 @@ def test_recent_rows_is_listed_with_its_docstring(pytester: pytest.Pytester) -> 
 def test_window_types_are_importable_without_arcticdb_loaded() -> None:
     # windows.py is imported by the plugin's fixtures module; pytest --help must stay light.
     code = (
-        "import sys, pytest_dataflight.windows; "
+        "import sys, pytest_dataflight.stores.windows; "
         "print(sorted(m for m in ('arcticdb', 'pandas') if m in sys.modules))"
     )
     out = subprocess.run(

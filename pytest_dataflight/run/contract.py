@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import pytest
 
-from .artifact_schema import ArtifactSchema
+from ..stores.artifact_schema import ArtifactSchema
 
 STAGES = ("preflight", "postflight")
 SEVERITIES = ("error", "warn")
@@ -122,3 +122,25 @@ def add_phase_markers(config: pytest.Config, items: list[pytest.Item]) -> None:
                 known.add(phase)
             if item.get_closest_marker(phase) is None:
                 item.add_marker(phase)
+
+
+def contract_json(item: pytest.Item) -> dict[str, Any] | None:
+    """The contract's declaration; parametrized contracts are told apart by their id."""
+    info = ContractInfo.from_item(item)
+    if info is None:
+        return None
+    data = info.to_json()
+    callspec = getattr(item, "callspec", None)
+    if callspec is not None and callspec.id:
+        data["contract"] = f"{data['contract']}[{callspec.id}]"
+    return data
+
+
+def consumers_of(items: Iterable[pytest.Item]) -> set[str]:
+    """Consumers named by the contracts among ``items``."""
+    names: set[str] = set()
+    for item in items:
+        info = ContractInfo.from_item(item)
+        if info is not None:
+            names.update(info.consumers)
+    return names

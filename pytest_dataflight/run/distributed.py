@@ -27,10 +27,10 @@ from typing import Any
 
 import pytest
 
-from .clients import Endpoints
+from ..stores.clients import Endpoints
+from .contract import consumers_of, contract_json
 from .settings import Settings
 from .state import RunState, get_state, usage_error
-from .verdicts import consumers_of, contract_json
 
 INPUT_KEY = "dataflight"
 COLLECTED = "collected"

@@ -10,16 +10,14 @@ The controller's reporter only reads them back.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from enum import StrEnum
-from typing import Any
 
 import pytest
 
-from . import clients
-from .contract import ContractInfo
-from .state import state_key
-from .thresholds import ContractWarned
+from ..run.contract import ContractInfo, contract_json
+from ..run.state import state_key
+from ..run.thresholds import ContractWarned
+from ..stores import clients
 
 
 class Prop(StrEnum):
@@ -57,28 +55,6 @@ def longrepr_text(report: pytest.TestReport) -> str | None:
     # Not report.longreprtext: under xdist it starts with the worker's name, and
     # the report must read the same however the run was distributed.
     return None if report.longrepr is None else str(report.longrepr)
-
-
-def contract_json(item: pytest.Item) -> dict[str, Any] | None:
-    """The contract's declaration; parametrized contracts are told apart by their id."""
-    info = ContractInfo.from_item(item)
-    if info is None:
-        return None
-    data = info.to_json()
-    callspec = getattr(item, "callspec", None)
-    if callspec is not None and callspec.id:
-        data["contract"] = f"{data['contract']}[{callspec.id}]"
-    return data
-
-
-def consumers_of(items: Iterable[pytest.Item]) -> set[str]:
-    """Consumers named by the contracts among ``items``."""
-    names: set[str] = set()
-    for item in items:
-        info = ContractInfo.from_item(item)
-        if info is not None:
-            names.update(info.consumers)
-    return names
 
 
 def decide(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestReport) -> None:

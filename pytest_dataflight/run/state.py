@@ -6,17 +6,19 @@ import os
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from . import clients
-from .clients import Endpoints, StoreHealth, WriteMode
-from .masking import Masker
-from .secret_store import SecretStore
+from ..stores import clients
+from ..stores.clients import Endpoints, StoreHealth, WriteMode
+from ..stores.masking import Masker
+from ..stores.secret_store import SecretStore
 from .settings import Settings
-from .targets import MockTarget
-from .trading_calendar import TradingCalendar
+
+if TYPE_CHECKING:  # the mock target is imported by a mock run only (plugin._starter)
+    from ..mock.target import MockTarget
+from ..stores.trading_calendar import TradingCalendar
 
 
 class TargetStartError(RuntimeError):

@@ -394,7 +394,7 @@ def _missing(no_target: bool, no_run_date: bool) -> list[str]:
 
 def check_in_calendar(run_date: dt.date) -> None:
     """A run date the trading calendar can answer for, else ValueError saying which it can."""
-    from .trading_calendar import CalendarError, TradingCalendar
+    from ..stores.trading_calendar import CalendarError, TradingCalendar
 
     try:
         TradingCalendar.check_bounds(run_date)

@@ -6,7 +6,7 @@ controller, kept under :data:`reporter_key`, fed by
 ``pytest_runtest_logreport`` keyed on nodeid, written in
 ``pytest_sessionfinish``, announced in ``pytest_terminal_summary`` and
 unregistered through the same key. It never reads an option: everything it
-needs is in :class:`~pytest_dataflight.settings.Settings`.
+needs is in :class:`~pytest_dataflight.run.settings.Settings`.
 
 Runs that end before a session exists (a usage error in ``pytest_configure``)
 get their report from ``pytest_unconfigure``, the one hook pytest still calls.
@@ -26,13 +26,14 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from . import report as rpt
-from .distributed import COLLECTED, IDLE
+from ..run.contract import consumers_of, contract_json
+from ..run.distributed import COLLECTED, IDLE
+from ..run.settings import Settings
+from ..run.state import usage_error_key
+from . import build as rpt
 from .redaction import declare_env_secrets, masker_for
-from .settings import Settings
-from .state import usage_error_key
 from .summary import render as render_summary
-from .verdicts import Prop, consumers_of, contract_json, longrepr_text, message_of
+from .verdicts import Prop, longrepr_text, message_of
 
 # Rows of the terminal table before it shows only the contracts that did not pass.
 MAX_TABLE_ROWS = 40
@@ -278,7 +279,7 @@ class DataflightReporter:
         """Upload to ``settings.report_s3``; the problem, if it failed."""
         if not self.settings.report_s3 or self._usage_message() is not None:
             return None
-        from . import clients
+        from ..stores import clients
 
         assert self.report is not None
         parts = urlsplit(self.settings.report_s3)

@@ -1,4 +1,4 @@
-"""The live and mock targets: where the stores are, and the mock world's lifecycle.
+"""The mock target: moto_server, ArcticDB on its bucket, the HTTP stub, and the world's lifecycle.
 
 No pytest import: the plugin passes in the suite's hooks as plain callables.
 """
@@ -13,12 +13,12 @@ import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from . import clients
-from .clients import Endpoints
+from ..run.settings import Settings
+from ..stores import clients
+from ..stores.clients import Endpoints
+from ..stores.trading_calendar import TradingCalendar
 from .http_stub import HttpStub
 from .moto_server import FAKE_CREDENTIALS, MotoServer, iam_user_key
-from .settings import Settings
-from .trading_calendar import TradingCalendar
 from .world import MockWorld
 
 Fault = Callable[[MockWorld], None]
@@ -33,30 +33,6 @@ CHECKS_USER = "dataflight-checks"
 
 class UnknownFault(ValueError):
     pass
-
-
-def api_env_name(api: str) -> str:
-    return f"{api.upper()}_API_URL"
-
-
-def live_endpoints(
-    settings: Settings, apis: Mapping[str, str], env: Mapping[str, str]
-) -> Endpoints:
-    """Endpoints from the standard places: boto3's chain, AWS_ENDPOINT_URL*, DATAFLIGHT_*."""
-    assert settings.bucket, "resolve() guarantees a bucket for live"
-    s3_endpoint = clients.s3_endpoint_from_env(env)
-    return Endpoints(
-        bucket=settings.bucket,
-        region=settings.region,
-        s3_endpoint=s3_endpoint,
-        ssm_endpoint=clients.ssm_endpoint_from_env(env),
-        arctic_uri=settings.arctic_uri
-        or clients.arctic_uri_for(settings.bucket, settings.region, s3_endpoint),
-        api_urls={
-            name: (env.get(api_env_name(name)) or default).rstrip("/")
-            for name, default in apis.items()
-        },
-    )
 
 
 def check_faults(requested: Iterable[str], known: Mapping[str, Fault]) -> None:

@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 
-from .masking import Masker, map_strings
-from .state import state_key
+from ..run.state import state_key
+from ..stores.masking import Masker, map_strings
 
 Mask = Callable[[str], str]
 

@@ -7,10 +7,10 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from .report_size import cut_items, cut_text
+from .size import cut_items, cut_text
 
 # Lists longer than this are cut, with the count of what was left out (the
-# report's own truncation rule, report_size.cut_items / cut_text).
+# report's own truncation rule, report.size.cut_items / cut_text).
 MAX_LIST_ITEMS = 50
 MAX_STR_CHARS = 2000
 

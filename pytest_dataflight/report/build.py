@@ -23,9 +23,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..stores.masking import map_strings
 from .evidence import to_jsonable
-from .masking import map_strings
-from .report_size import MAX_REPORT_BYTES, cut, cut_text, dumps, fit_to_size
+from .size import MAX_REPORT_BYTES, cut, cut_text, dumps, fit_to_size
 
 __all__ = [
     "MAX_HEADLINE_CHARS",

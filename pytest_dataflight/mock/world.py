@@ -7,8 +7,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..stores.trading_calendar import TradingCalendar
 from .http_stub import HttpStub
-from .trading_calendar import TradingCalendar
 
 # The IAM action moto checks for an S3 request of each HTTP method, on an object
 # and on the bucket itself. moto authorizes HEAD bucket as its own "s3:HeadBucket"

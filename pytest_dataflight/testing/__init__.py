@@ -1,0 +1,1 @@
+"""Machinery for the plugin's own tests and benchmarks; the runtime never imports it."""
