@@ -51,6 +51,7 @@ from .fixtures import (  # noqa: F401 - fixtures are found by pytest through thi
 )
 from .report import catalog, redaction, reporter, verdicts
 from .report.build import write_atomic
+from .report.outcome import Outcome
 from .run import distributed
 from .run.contract import STAGES, ContractInfo, add_phase_markers
 from .run.live import live_endpoints
@@ -165,7 +166,7 @@ def pytest_report_teststatus(
     report: pytest.TestReport | pytest.CollectReport, config: pytest.Config
 ) -> tuple[str, str, tuple[str, dict[str, bool]]] | None:
     if isinstance(report, pytest.TestReport) and verdicts.warned_in(report):
-        return "warned", "W", ("WARNED", {"yellow": True})
+        return Outcome.WARNED.value, "W", ("WARNED", {"yellow": True})
     return None
 
 

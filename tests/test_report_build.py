@@ -174,7 +174,9 @@ def test_interrupted_run_marks_running_and_unreached_not_run() -> None:
         "running": ("not_run", "interrupted"),
         "never": ("not_run", "interrupted"),
     }
-    assert report["blocked_consumers"] == ["b", "c"]
+    # Nobody vouched for the consumers of what never ran: unchecked, not ok, not blocked
+    assert report["consumers"] == {"a": "ok", "b": "unchecked", "c": "unchecked"}
+    assert report["blocked_consumers"] == []
 
 
 def test_headline_stays_one_line_under_1000_chars_with_200_failures() -> None:

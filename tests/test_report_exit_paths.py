@@ -138,7 +138,8 @@ def test_data_failure_exit_1_failed_names_contracts_and_blocked_consumers(
         "producer": "ok",
         "research_lambda": "blocked",
         "spot_phase1": "blocked",
-        "spot_phase2": "ok",
+        # Its only contract skipped: nobody vouched, so it must not start either
+        "spot_phase2": "unchecked",
     }
     assert report["blocked_consumers"] == ["research_lambda", "spot_phase1"]
     assert [f["contract"] for f in report["failures"]] == ["latest_weekly_pointer"]
@@ -367,6 +368,33 @@ def test_nothing_collected_exit_5_is_an_error(pytester: pytest.Pytester) -> None
     assert (report["status"], report["exit_code"]) == ("error", 5)
     assert report["reason"].startswith("no contracts were collected")
     assert report["summary"] == {"total": 0, "collected": 2, "deselected": 2}
+    # And nobody vouched for any consumer: unchecked, none ok (issue 16)
+    assert report["consumers"] == {"dashboard": "unchecked", "research_lambda": "unchecked"}
+    assert report["blocked_consumers"] == []
+    result.stdout.fnmatch_lines(["consumers: dashboard unchecked, research_lambda unchecked"])
+
+
+def test_consumers_of_deselected_contracts_are_unchecked(pytester: pytest.Pytester) -> None:
+    # Given a preflight contract for the producer and a postflight one for research
+    pytester.makepyfile(
+        test_contracts="""
+from pytest_dataflight import contract
+
+@contract(stage="preflight", phases=["phase1"], consumers=["producer"])
+def test_secrets_present():
+    pass
+
+@contract(stage="postflight", phases=["phase1"], consumers=["research"])
+def test_pointer():
+    pass
+"""
+    )
+    # When only the postflight contracts run, with the orchestrator's run id
+    result, report = run(pytester, *MOCK_ARGS, "-m", "postflight", "--dataflight-run-id", "ex-7/2")
+    # Then research is ok, and the producer, whose contract nobody ran, is unchecked
+    assert result.ret == pytest.ExitCode.OK
+    assert report["consumers"] == {"producer": "unchecked", "research": "ok"}
+    assert report["run_id"] == "ex-7/2"
 
 
 def test_runs_that_are_not_data_runs_write_no_report(pytester: pytest.Pytester) -> None:
@@ -447,6 +475,9 @@ def test_signal_mid_run_exit_2_partial_report(
     assert by_name(report)["slow_scan"]["message"] == "interrupted"
     assert by_name(report)["never_reached"]["message"] == "interrupted"
     assert report["reason"] == f"interrupted ({signum.name})"
-    assert report["blocked_consumers"] == ["dashboard", "spot_phase1"]
+    # Nobody vouched for the consumers of what never ran: unchecked, never ok
+    unchecked = {c for c, state in report["consumers"].items() if state == "unchecked"}
+    assert unchecked == {"dashboard", "spot_phase1"}
+    assert report["blocked_consumers"] == []
     assert [ln for ln in out.splitlines() if ln.strip()][-1] == report["headline"]
     assert [p.name for p in pytester.path.glob(f".{REPORT_NAME}.*")] == []  # no temp files

@@ -39,6 +39,7 @@ OPTION_LEVELS = [
     ("run_date", "DATAFLIGHT_RUN_DATE", "2026-04-18", "2026-04-17", "2026-04-16", None),
     ("target", "DATAFLIGHT_TARGET", "live", "mock", "live", None),
     ("report", "DATAFLIGHT_REPORT", "cli.json", "env.json", "ini.json", DEFAULT_REPORT),
+    ("run_id", "DATAFLIGHT_RUN_ID", "exec-cli/1", "exec-env/2", "exec-ini/3", None),
     (
         "ssm_prefix",
         "DATAFLIGHT_SSM_PREFIX",
@@ -294,3 +295,10 @@ def test_report_header_from_the_environment(
     result.stdout.fnmatch_lines(
         ["dataflight: target=live run-date=2026-05-25 calendar=XNYS bucket=prod-bucket"]
     )
+
+
+@pytest.mark.parametrize("run_id", ["", "   ", "x" * 129, "exec\n1"])
+def test_an_unusable_run_id_is_a_usage_problem(run_id: str) -> None:
+    # An orchestrator matches the report by this id: one it cannot match is refused
+    with pytest.raises(SettingsError, match=r"invalid --dataflight-run-id .*printable"):
+        resolve_from(cli={"run_date": "2026-04-18", "target": "mock", "run_id": run_id})

@@ -1,4 +1,4 @@
-"""The dataflight report (schema v1) built from plain facts; no pytest import.
+"""The dataflight report (schema v2) built from plain facts; no pytest import.
 
 The pytest side (``reporter.py``) turns test reports into :class:`TestFacts`
 and :class:`RunFacts`; everything the orchestrator reads is decided here:
@@ -23,8 +23,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..run.contract import Severity
 from ..stores.masking import map_strings
 from .evidence import to_jsonable
+from .outcome import (
+    PHASES,
+    ConsumerState,
+    Outcome,
+    Phase,
+    Status,
+    TestFacts,
+    consumer_state,
+    outcome_of,
+)
 from .size import MAX_REPORT_BYTES, cut, cut_text, dumps, fit_to_size
 
 __all__ = [
@@ -41,46 +52,14 @@ __all__ = [
     "write_atomic",
 ]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 TOOL_NAME = "pytest-dataflight"
 MAX_HEADLINE_CHARS = 1000
 MAX_REASON_CHARS = 2000
 MAX_ANY_STRING_CHARS = 100_000
-OUTCOMES = ("passed", "failed", "warned", "skipped", "error", "not_run")
-# Outcomes of an error-severity contract after which nobody can vouch for its data.
-BLOCKING = frozenset({"failed", "error", "not_run"})
 INTERRUPTED = "interrupted"
-PHASES = ("setup", "call", "teardown")
 
 Mask = Callable[[str], str]
-
-
-@dataclass
-class Phase:
-    """One of setup/call/teardown of a test, as pytest reported it."""
-
-    when: str
-    outcome: str  # pytest's: passed, failed, skipped
-    category: str  # pytest_report_teststatus's: passed, failed, error, xfailed, warned, ...
-    duration: float = 0.0
-    message: str | None = None
-    crash: dict[str, Any] | None = None
-    longrepr: str | None = None
-
-
-@dataclass
-class TestFacts:
-    """Everything the controller learnt about one test."""
-
-    __test__ = False  # not a test class, whatever pytest's collector thinks of the name
-
-    nodeid: str
-    lineno: int | None = None
-    contract: Mapping[str, Any] | None = None  # ContractInfo.to_json(); None: a plain test
-    phases: dict[str, Phase] = field(default_factory=dict)
-    evidence: Mapping[str, Any] | None = None
-    unevaluated: str | None = None  # the store did not answer: could not be evaluated
-    warned: str | None = None  # a warn contract that did not hold
 
 
 @dataclass(frozen=True)
@@ -99,6 +78,7 @@ class RunFacts:
     duration_s: float
     run_date: str | None = None
     target: str | None = None
+    run_id: str | None = None  # the orchestrator's id for this attempt
     tool_version: str = "0.0.0"
     root: str = ""
     environment: Mapping[str, Any] = field(default_factory=dict)
@@ -125,37 +105,10 @@ def contract_name(nodeid: str, contract: Mapping[str, Any] | None) -> str:
     return nodeid.rsplit("::", 1)[-1].removeprefix("test_")
 
 
-def outcome_of(test: TestFacts, not_run_message: str) -> tuple[str, str | None]:
-    """(outcome, message) of one test from its phases."""
-    if test.warned is not None:
-        return "warned", test.warned
-    if test.unevaluated is not None:
-        return "error", test.unevaluated
-    phases = test.phases
-    # pytest-xdist reports a crashed worker's test with when="???".
-    odd = [p for w, p in phases.items() if w not in PHASES and p.outcome == "failed"]
-    if odd:
-        return "error", odd[0].message
-    setup, call, teardown = (phases.get(w) for w in PHASES)
-    if setup is not None and setup.outcome == "failed":
-        return "error", setup.message
-    if setup is not None and setup.outcome == "skipped":
-        return "skipped", setup.message
-    if call is None:
-        return "not_run", not_run_message
-    if call.outcome == "failed":
-        return "failed", call.message
-    if call.outcome == "skipped":
-        return "skipped", call.message
-    if teardown is not None and teardown.outcome == "failed":
-        return "error", teardown.message
-    return "passed", None
-
-
 def _entry(
     nodeid: str,
     contract: Mapping[str, Any] | None,
-    outcome: str,
+    outcome: Outcome,
     message: str | None,
     evidence: Mapping[str, Any] | None = None,
     duration: float = 0.0,
@@ -167,8 +120,8 @@ def _entry(
         "nodeid": nodeid,
         "stage": info.get("stage"),
         "phases": list(info.get("phases") or []),
-        "outcome": outcome,
-        "severity": str(info.get("severity") or "error"),
+        "outcome": outcome.value,
+        "severity": str(info.get("severity") or Severity.ERROR),
         "consumers": list(info.get("consumers") or []),
         "message": message,
         # Re-made JSON-safe here: user_properties may hold anything a suite put there.
@@ -194,7 +147,7 @@ def contract_entries(facts: RunFacts) -> list[dict[str, Any]]:
     """contracts[]: collection errors, then tests in run order, then those never reached."""
     # A file that failed to collect: its contracts are unknown, so it stands for them.
     entries = [
-        _entry(nodeid, None, "error", message, name=nodeid)
+        _entry(nodeid, None, Outcome.ERROR, message, name=nodeid)
         for nodeid, message in facts.collection_errors
     ]
     not_run = _not_run_message(facts)
@@ -208,46 +161,57 @@ def contract_entries(facts: RunFacts) -> list[dict[str, Any]]:
         entries.append(_entry(test.nodeid, contract, outcome, message, test.evidence, duration))
     for item in facts.collected:
         if item.nodeid not in seen:
-            entries.append(_entry(item.nodeid, item.contract, "not_run", not_run))
+            entries.append(_entry(item.nodeid, item.contract, Outcome.NOT_RUN, not_run))
     return entries
+
+
+def _decisive(entries: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """The entries whose outcome can block: error severity (warn contracts only report)."""
+    return [e for e in entries if Severity(e["severity"]) is Severity.ERROR]
 
 
 def consumer_states(
     entries: Iterable[Mapping[str, Any]], idle: Iterable[str] = ()
-) -> dict[str, str]:
-    """Every declared consumer -> ok | blocked. Warn contracts never block."""
-    declared: set[str] = set(idle)
-    blocked: set[str] = set()
+) -> dict[str, ConsumerState]:
+    """Every declared consumer -> ok | blocked | unchecked (``outcome.consumer_state``).
+
+    ``idle``: consumers of contracts that were not selected (-m, -k, --lf); a
+    consumer known only from those is unchecked. Warn contracts never block.
+    """
+    outcomes: dict[str, list[tuple[Outcome, bool]]] = {name: [] for name in idle}
     for entry in entries:
-        declared.update(entry["consumers"])
-        if entry["severity"] == "error" and entry["outcome"] in BLOCKING:
-            blocked.update(entry["consumers"])
-    return {name: ("blocked" if name in blocked else "ok") for name in sorted(declared)}
+        decisive = Severity(entry["severity"]) is Severity.ERROR
+        for name in entry["consumers"]:
+            outcomes.setdefault(name, []).append((Outcome(entry["outcome"]), decisive))
+    return {name: consumer_state(outcomes[name]) for name in sorted(outcomes)}
 
 
-def status_of(facts: RunFacts, entries: list[dict[str, Any]]) -> tuple[str, str | None]:
+def status_of(facts: RunFacts, entries: list[dict[str, Any]]) -> tuple[Status, str | None]:
     """(status, reason): reason says why a run as a whole is an error."""
-    decisive = [e for e in entries if e["severity"] == "error"]
+    outcomes = [Outcome(e["outcome"]) for e in _decisive(entries)]
     if facts.usage_error is not None:
-        return "error", f"usage error: {facts.usage_error}"
+        return Status.ERROR, f"usage error: {facts.usage_error}"
     if facts.internal_error is not None or facts.exit_code == 3:
-        return "error", f"internal error: {facts.internal_error or 'see the pytest output'}"
+        return Status.ERROR, f"internal error: {facts.internal_error or 'see the pytest output'}"
     if facts.interrupted is not None:
-        return "error", f"interrupted ({facts.interrupted})"
+        return Status.ERROR, f"interrupted ({facts.interrupted})"
     if facts.exit_code == 2:
-        return "error", f"stopped: {facts.stop_reason or 'interrupted'}"
+        return Status.ERROR, f"stopped: {facts.stop_reason or 'interrupted'}"
     if facts.exit_code == 4:
-        return "error", "usage error (see the pytest output)"
+        return Status.ERROR, "usage error (see the pytest output)"
     if facts.exit_code == 5 or not (entries or facts.collected):
-        return "error", "no contracts were collected: check the path and the -m/-k selection"
-    if any(e["outcome"] == "failed" for e in decisive):
-        return "failed", None
-    if any(e["outcome"] in BLOCKING for e in decisive):
-        return "error", None
+        return (
+            Status.ERROR,
+            "no contracts were collected: check the path and the -m/-k selection",
+        )
+    if Outcome.FAILED in outcomes:
+        return Status.FAILED, None
+    if any(outcome.unsettled for outcome in outcomes):
+        return Status.ERROR, None
     if facts.exit_code != 0:
         # Never let the report say "passed" when the process did not.
-        return "error", f"pytest exited with code {facts.exit_code}"
-    return "passed", None
+        return Status.ERROR, f"pytest exited with code {facts.exit_code}"
+    return Status.PASSED, None
 
 
 # --- headline ---------------------------------------------------------------
@@ -277,30 +241,29 @@ def _cut_list(names: list[str], limit: int) -> str:
 
 
 def _passed_clause(counts: Counter[str], total: int) -> str:
-    clause = f"{counts['passed']} of {total} contracts held"
-    for outcome in ("warned", "skipped"):
+    clause = f"{counts[Outcome.PASSED]} of {total} contracts held"
+    for outcome in (Outcome.WARNED, Outcome.SKIPPED):
         if counts[outcome]:
             clause += f", {counts[outcome]} {outcome}"
     return clause
 
 
-def _problem_clause(reason: str | None, decisive: list[dict[str, Any]], total: int) -> str:
+def _problem_clause(reason: str | None, decisive: list[Mapping[str, Any]], total: int) -> str:
     parts = []
     if reason:
         # Every line of a usage error counts (all missing settings at once).
         reason_line = _one_line(reason.replace("\n", "; "))
         parts.append(reason_line if len(reason_line) <= 300 else reason_line[:297] + "...")
-    for outcome, label in (("failed", "failed"), ("error", "could not be evaluated")):
-        n = sum(1 for e in decisive if e["outcome"] == outcome)
-        if n:
-            parts.append(f"{n} of {total} {label}")
-    n_not_run = sum(1 for e in decisive if e["outcome"] == "not_run")
-    if n_not_run:
-        parts.append(f"{n_not_run} not run")
+    counts = Counter(Outcome(e["outcome"]) for e in decisive)
+    for outcome, label in ((Outcome.FAILED, "failed"), (Outcome.ERROR, "could not be evaluated")):
+        if counts[outcome]:
+            parts.append(f"{counts[outcome]} of {total} {label}")
+    if counts[Outcome.NOT_RUN]:
+        parts.append(f"{counts[Outcome.NOT_RUN]} not run")
     return "; ".join(parts) or f"{total} contracts"
 
 
-def _with_violations(text: str, violations: list[dict[str, Any]], tail: str, limit: int) -> str:
+def _with_violations(text: str, violations: list[Mapping[str, Any]], tail: str, limit: int) -> str:
     """``text`` followed by as many violations as fit, then ``+N more``."""
     for i, entry in enumerate(violations):
         consumers_of = ", ".join(entry["consumers"]) or "no consumers"
@@ -318,10 +281,10 @@ def _with_violations(text: str, violations: list[dict[str, Any]], tail: str, lim
 
 def make_headline(
     facts: RunFacts,
-    status: str,
+    status: Status,
     reason: str | None,
     entries: list[dict[str, Any]],
-    consumers: Mapping[str, str],
+    consumers: Mapping[str, ConsumerState],
     limit: int = MAX_HEADLINE_CHARS,
 ) -> str:
     """One line for an alarm or a Step Functions ``Cause``.
@@ -330,19 +293,19 @@ def make_headline(
     an ``-n 2`` run of the same data give the same headline.
     """
     order = {c.nodeid: i for i, c in enumerate(facts.collected)}
-    decisive = [e for e in entries if e["severity"] == "error"]
+    decisive = _decisive(entries)
     head = (
         f"dataflight {status.upper()} run-date={facts.run_date or 'unset'} "
         f"target={facts.target or 'unset'}"
     )
-    if status == "passed":
-        clause = _passed_clause(Counter(e["outcome"] for e in entries), len(entries))
+    if status is Status.PASSED:
+        clause = _passed_clause(Counter(Outcome(e["outcome"]) for e in entries), len(entries))
     else:
         clause = _problem_clause(reason, decisive, len(entries))
-    blocked = [name for name, state in consumers.items() if state == "blocked"]
+    blocked = [name for name, state in consumers.items() if state is ConsumerState.BLOCKED]
     tail = f" | blocked: {_cut_list(blocked, 300)}" if blocked else ""
     violations = sorted(
-        (e for e in decisive if e["outcome"] in ("failed", "error")),
+        (e for e in decisive if Outcome(e["outcome"]).blocks),
         key=lambda e: (order.get(e["nodeid"], len(order)), e["nodeid"]),
     )
     text = _with_violations(f"{head}: {clause}", violations, tail, limit)
@@ -355,6 +318,7 @@ def make_headline(
 def _json_report_tests(facts: RunFacts) -> list[dict[str, Any]]:
     tests = []
     for test in facts.tests:
+        # pytest-json-report's outcomes are pytest's categories, not ours.
         item: dict[str, Any] = {"nodeid": test.nodeid, "lineno": test.lineno, "outcome": "passed"}
         for when in (*PHASES, *(w for w in test.phases if w not in PHASES)):
             phase = test.phases.get(when)
@@ -405,12 +369,19 @@ def build_report(facts: RunFacts, mask: Mask | None = None) -> dict[str, Any]:
         "tool": {"name": TOOL_NAME, "version": facts.tool_version},
         "run_date": facts.run_date,
         "target": facts.target,
-        "status": status,
+        "run_id": facts.run_id,
+        "status": status.value,
         "exit_code": int(facts.exit_code),
         "headline": make_headline(facts, status, reason, entries, consumers),
         "reason": cut(reason, MAX_REASON_CHARS, Counter()) if reason else None,
-        "consumers": consumers,
-        "blocked_consumers": sorted(c for c, state in consumers.items() if state == "blocked"),
+        "consumers": {name: state.value for name, state in consumers.items()},
+        "blocked_consumers": sorted(
+            c for c, state in consumers.items() if state is ConsumerState.BLOCKED
+        ),
+        # Filled by the root-cause grouping and the policy file (schema 2).
+        "causes": [],
+        "policy": None,
+        "waivers": [],
         "contracts": entries,
         "failures": [],  # filled by fit_to_size, from the entries it keeps
         "started_at": _iso(facts.started_at),

@@ -26,14 +26,15 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from ..run.contract import consumers_of, contract_json
+from ..run.contract import Severity, consumers_of, contract_json
 from ..run.distributed import COLLECTED, IDLE
 from ..run.settings import Settings
 from ..run.state import usage_error_key
 from . import build as rpt
+from .outcome import ConsumerState, Outcome, Status, TestFacts
 from .redaction import declare_env_secrets, masker_for
 from .summary import render as render_summary
-from .verdicts import Prop, longrepr_text, message_of
+from .verdicts import message_of, record
 
 # Rows of the terminal table before it shows only the contracts that did not pass.
 MAX_TABLE_ROWS = 40
@@ -124,18 +125,9 @@ class DataflightReporter:
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         test = self.tests.get(report.nodeid)
         if test is None:
-            test = self.tests[report.nodeid] = rpt.TestFacts(report.nodeid, report.location[1])
-        for key, value in report.user_properties:
-            if key == Prop.CONTRACT and isinstance(value, dict):
-                test.contract = value
-            elif key == Prop.EVIDENCE and isinstance(value, dict):
-                test.evidence = {**(test.evidence or {}), **value}
-            elif key == Prop.UNEVALUATED:
-                test.unevaluated = str(value)
-            elif key == Prop.WARNED and isinstance(value, dict):
-                test.warned = str(value.get("message") or "warn contract did not hold")
+            test = self.tests[report.nodeid] = TestFacts(report.nodeid, report.location[1])
         category = self.config.hook.pytest_report_teststatus(report=report, config=self.config)[0]
-        test.phases[report.when or "???"] = _phase(report, str(category))
+        record(test, report, str(category))
 
     def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
         value = excinfo.value
@@ -176,6 +168,7 @@ class DataflightReporter:
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
         if self.report is not None:
             _write_table(terminalreporter, self.report["contracts"], self.report["status"])
+            _write_consumers(terminalreporter, self.report["consumers"])
             terminalreporter.write_line(f"dataflight report: {self.path}")
             if self.write_problem:
                 terminalreporter.write_line(f"dataflight: {self.write_problem}", red=True)
@@ -217,6 +210,7 @@ class DataflightReporter:
             duration_s=time.monotonic() - self._t0,
             run_date=run_date.isoformat() if run_date else None,
             target=self.settings.target,
+            run_id=self.settings.run_id,
             tool_version=_version("pytest-dataflight"),
             root=str(self.config.rootpath),
             environment=_environment(self.config),
@@ -319,7 +313,7 @@ class DataflightReporter:
     def _print_headline(self) -> None:
         assert self.report is not None
         headline = self.report["headline"]
-        passed = self.report["status"] == "passed"
+        passed = Status(self.report["status"]) is Status.PASSED
         tr = self.config.pluginmanager.get_plugin("terminalreporter")
         if tr is not None:
             tr.ensure_newline()
@@ -331,41 +325,36 @@ class DataflightReporter:
             sys.stdout.flush()
 
 
-def _phase(report: pytest.TestReport, category: str) -> rpt.Phase:
-    crash = getattr(report.longrepr, "reprcrash", None)
-    return rpt.Phase(
-        when=report.when or "???",
-        outcome=report.outcome,
-        category=category,
-        duration=float(report.duration or 0.0),
-        message=message_of(report),
-        crash=(
-            {"path": str(crash.path), "lineno": crash.lineno, "message": str(crash.message)}
-            if crash is not None
-            else None
-        ),
-        longrepr=longrepr_text(report),
-    )
-
-
 def _write_table(tr: pytest.TerminalReporter, entries: list[dict[str, Any]], status: str) -> None:
     tr.write_sep("-", f"dataflight: {len(entries)} contracts, status {status}")
     rows = entries
     if len(entries) > MAX_TABLE_ROWS:
-        rows = [e for e in entries if e["outcome"] != "passed"]
+        rows = [e for e in entries if Outcome(e["outcome"]) is not Outcome.PASSED]
     width = max([len("contract"), *(len(e["contract"]) for e in rows)])
     tr.write_line(f"{'contract':<{width}}  {'outcome':<8}  {'duration':>9}  consumers")
     for e in rows:
         consumers = ", ".join(e["consumers"]) or "-"
         name, outcome, duration = e["contract"], e["outcome"], e["duration_s"]
         line = f"{name:<{width}}  {outcome:<8}  {duration:>8.2f}s  {consumers}"
-        bad = e["outcome"] in ("failed", "error", "not_run") and e["severity"] == "error"
-        tr.write_line(line, red=bad, yellow=e["outcome"] == "warned")
-        if e["outcome"] == "warned" and e.get("message"):
+        outcome = Outcome(e["outcome"])
+        bad = outcome.unsettled and e["severity"] == Severity.ERROR
+        tr.write_line(line, red=bad, yellow=outcome is Outcome.WARNED)
+        if outcome is Outcome.WARNED and e.get("message"):
             # Warned contracts get no failure section above: say why here.
             tr.write_line(f"    {str(e['message']).splitlines()[0][:200]}", yellow=True)
     if len(rows) < len(entries):
         tr.write_line(f"({len(entries) - len(rows)} passed contracts not shown)")
+
+
+def _write_consumers(tr: pytest.TerminalReporter, consumers: Mapping[str, str]) -> None:
+    """One line: may each consumer start? Only ``ok`` means somebody vouched."""
+    if not consumers:
+        return
+    states = [(name, ConsumerState(state)) for name, state in consumers.items()]
+    text = ", ".join(f"{name} {state}" for name, state in states)
+    blocked = any(state is ConsumerState.BLOCKED for _, state in states)
+    unchecked = any(state is ConsumerState.UNCHECKED for _, state in states)
+    tr.write_line(f"consumers: {text}", red=blocked, yellow=unchecked and not blocked)
 
 
 def _version(dist: str) -> str:

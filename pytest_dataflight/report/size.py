@@ -15,6 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .outcome import Outcome
+
 # Step Functions' payload limit: the report must fit in one state's input.
 MAX_REPORT_BYTES = 256 * 1024
 
@@ -38,6 +40,15 @@ LEVELS = (
     Limits(300, 0, 5, 100, 0, False),
 )
 CUT_MARK = "... [{} more chars]"
+# When even the last level is too large, entries are dropped in this order.
+DROP_ORDER = (
+    Outcome.PASSED,
+    Outcome.SKIPPED,
+    Outcome.WARNED,
+    Outcome.NOT_RUN,
+    Outcome.ERROR,
+    Outcome.FAILED,
+)
 TRUNCATED_KEYS = "..."
 _TRUNCATED_LIST_KEYS = frozenset({"items", "truncated", "total"})
 
@@ -154,7 +165,7 @@ def _truncation(level: int, counts: Mapping[str, int]) -> dict[str, int]:
 
 def _link_failures(report: dict[str, Any]) -> None:
     # failures[] repeats the failed and error entries, in run order.
-    report["failures"] = [e for e in report["contracts"] if e["outcome"] in ("failed", "error")]
+    report["failures"] = [e for e in report["contracts"] if Outcome(e["outcome"]).blocks]
 
 
 def dumps(report: Mapping[str, Any]) -> bytes:
@@ -188,15 +199,16 @@ def fit_to_size(full: dict[str, Any], max_bytes: int = MAX_REPORT_BYTES) -> dict
     counts = Counter({k: v for k, v in report["truncation"].items() if k != "level"})
     contracts = report["contracts"]
     sizes = [_size_in_list(e) for e in contracts]
-    for outcome in ("passed", "skipped", "warned", "not_run", "error", "failed"):
+    # What matters least goes first; the violations last.
+    for outcome in DROP_ORDER:
         while size > max_bytes:
             doomed, freed = [], 0
             for i in range(len(contracts) - 1, -1, -1):
-                if contracts[i]["outcome"] != outcome:
+                if Outcome(contracts[i]["outcome"]) is not outcome:
                     continue
                 doomed.append(i)
                 # failed and error entries appear twice: in contracts[] and failures[].
-                freed += sizes[i] * (2 if outcome in ("failed", "error") else 1)
+                freed += sizes[i] * (2 if outcome.blocks else 1)
                 if size - freed <= max_bytes:
                     break
             if not doomed:
@@ -205,7 +217,7 @@ def fit_to_size(full: dict[str, Any], max_bytes: int = MAX_REPORT_BYTES) -> dict
                 del contracts[i]
                 del sizes[i]
             counts["contracts_omitted"] += len(doomed)
-            if outcome in ("failed", "error"):
+            if outcome.blocks:
                 counts["failures_omitted"] += len(doomed)
             _link_failures(report)
             report["truncation"] = _truncation(len(LEVELS), counts)

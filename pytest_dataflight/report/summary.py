@@ -9,10 +9,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from .outcome import ConsumerState, Outcome, Status
+
 MAX_CELL_CHARS = 160
 # GitHub caps a step summary at 1 MiB; a long table is cut well before that.
 MAX_ROWS = 200
-_ICON = {"passed": "✅", "failed": "❌", "error": "⚠️"}
+_ICON: dict[str, str] = {Status.PASSED: "✅", Status.FAILED: "❌", Status.ERROR: "⚠️"}
 
 
 def _cell(text: Any) -> str:
@@ -27,7 +29,7 @@ def _contract_rows(contracts: list[Mapping[str, Any]]) -> list[str]:
     rows = ["| contract | outcome | consumers | message |", "|---|---|---|---|"]
     shown = contracts
     if len(contracts) > MAX_ROWS:
-        shown = [c for c in contracts if c.get("outcome") != "passed"][:MAX_ROWS]
+        shown = [c for c in contracts if c.get("outcome") != Outcome.PASSED][:MAX_ROWS]
     for entry in shown:
         consumers = ", ".join(entry.get("consumers") or []) or "-"
         rows.append(
@@ -52,9 +54,10 @@ def _failures(failures: list[Mapping[str, Any]]) -> list[str]:
 
 
 def render(report: Mapping[str, Any]) -> str:
-    """The Markdown summary of ``report`` (a dataflight report, schema v1)."""
+    """The Markdown summary of ``report`` (a dataflight report, schema v2)."""
     status = str(report.get("status"))
     blocked = list(report.get("blocked_consumers") or [])
+    consumers: Mapping[str, Any] = report.get("consumers") or {}
     lines = [
         f"## {_ICON.get(status, '')} dataflight: {status}".replace("  ", " "),
         "",
@@ -65,6 +68,14 @@ def render(report: Mapping[str, Any]) -> str:
         "",
         f"**Blocked consumers:** {', '.join(blocked) if blocked else 'none'}",
     ]
+    unchecked = [name for name, state in consumers.items() if state == ConsumerState.UNCHECKED]
+    if unchecked:
+        # Nobody vouched for these: they must not start either.
+        lines.append(
+            f"\n**Unchecked consumers** (none of their contracts ran): {', '.join(unchecked)}"
+        )
+    if report.get("run_id"):
+        lines.extend(["", f"run id `{_cell(report.get('run_id'))}`"])
     if report.get("reason"):
         lines.extend(["", f"**Why:** {_cell(report.get('reason'))}"])
     contracts = list(report.get("contracts") or [])

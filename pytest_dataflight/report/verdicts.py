@@ -14,10 +14,11 @@ from enum import StrEnum
 
 import pytest
 
-from ..run.contract import ContractInfo, contract_json
+from ..run.contract import ContractInfo, Severity, contract_json
 from ..run.state import state_key
 from ..run.thresholds import ContractWarned
 from ..stores import clients
+from .outcome import Phase, TestFacts
 
 
 class Prop(StrEnum):
@@ -68,7 +69,7 @@ def decide(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestRe
     info = ContractInfo.from_item(item)
     if info is not None:
         report.user_properties.append((Prop.CONTRACT.value, contract_json(item)))
-    if report.failed and (soft or (info is not None and info.severity == "warn")):
+    if report.failed and (soft or (info is not None and info.severity == Severity.WARN)):
         # A soft threshold crossed (thresholds.warn) says only its own message.
         message = excinfo.value.message if soft else None  # type: ignore[union-attr]
         _warn(info.name if info else item.name, report, message)
@@ -106,6 +107,38 @@ def _warn(name: str, report: pytest.TestReport, message: str | None) -> None:
     else:
         report.outcome = "passed"
         report.longrepr = None
+
+
+def record(test: TestFacts, report: pytest.TestReport, category: str) -> None:
+    """Read one phase's test report into ``test``: the one parser of what :func:`decide`
+    put into ``user_properties`` (on whichever process ran the test)."""
+    for key, value in report.user_properties:
+        if key == Prop.CONTRACT and isinstance(value, dict):
+            test.contract = value
+        elif key == Prop.EVIDENCE and isinstance(value, dict):
+            test.evidence = {**(test.evidence or {}), **value}
+        elif key == Prop.UNEVALUATED:
+            test.unevaluated = str(value)
+        elif key == Prop.WARNED and isinstance(value, dict):
+            test.warned = str(value.get("message") or "warn contract did not hold")
+    test.phases[report.when or "???"] = _phase(report, category)
+
+
+def _phase(report: pytest.TestReport, category: str) -> Phase:
+    crash = getattr(report.longrepr, "reprcrash", None)
+    return Phase(
+        when=report.when or "???",
+        outcome=report.outcome,
+        category=category,
+        duration=float(report.duration or 0.0),
+        message=message_of(report),
+        crash=(
+            {"path": str(crash.path), "lineno": crash.lineno, "message": str(crash.message)}
+            if crash is not None
+            else None
+        ),
+        longrepr=longrepr_text(report),
+    )
 
 
 def warned_in(report: pytest.TestReport) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, TypeVar
 
 import pytest
@@ -11,7 +12,16 @@ import pytest
 from ..stores.artifact_schema import ArtifactSchema
 
 STAGES = ("preflight", "postflight")
-SEVERITIES = ("error", "warn")
+
+
+class Severity(StrEnum):
+    """What a contract's violation does: ``error`` blocks its consumers, ``warn`` reports."""
+
+    ERROR = "error"
+    WARN = "warn"
+
+
+SEVERITIES = tuple(s.value for s in Severity)
 MARKER = "contract"
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -23,7 +33,7 @@ def contract(
     stage: str,
     phases: Sequence[str],
     consumers: Sequence[str],
-    severity: str = "error",
+    severity: str = Severity.ERROR,
     schema: str | ArtifactSchema | None = None,
 ) -> Callable[[F], F]:
     """Mark a test function as a data contract.
@@ -90,7 +100,7 @@ class ContractInfo:
             stage=stage,
             phases=phases,
             consumers=tuple(mark.kwargs.get("consumers", ())),
-            severity=str(mark.kwargs.get("severity", "error")),
+            severity=str(mark.kwargs.get("severity", Severity.ERROR)),
             schema=schema.path if isinstance(schema, ArtifactSchema) else schema,
             artifact_schema=schema if isinstance(schema, ArtifactSchema) else None,
         )

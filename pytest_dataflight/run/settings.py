@@ -72,6 +72,15 @@ OPTIONS: tuple[OptionSpec, ...] = (
         DEFAULT_REPORT,
     ),
     OptionSpec(
+        "run_id",
+        "--dataflight-run-id",
+        "DATAFLIGHT_RUN_ID",
+        "the orchestrator's id for this attempt (e.g. the Step Functions execution "
+        "name and attempt), written into the report so that a report left by an "
+        "earlier attempt is never read as this one's.",
+        metavar="ID",
+    ),
+    OptionSpec(
         "ssm_prefix",
         "--dataflight-ssm-prefix",
         "DATAFLIGHT_SSM_PREFIX",
@@ -142,6 +151,7 @@ class Settings:
     ssm_prefix: str
     faults: tuple[str, ...] = ()
     report_s3: str | None = None
+    run_id: str | None = None
     summary: str | None = None
     catalog: str | None = None
     mock_arctic: str = "s3"
@@ -169,6 +179,7 @@ class Settings:
             "ssm_prefix": self.ssm_prefix,
             "faults": list(self.faults),
             "report_s3": self.report_s3,
+            "run_id": self.run_id,
             "summary": self.summary,
             "catalog": self.catalog,
             "mock_arctic": self.mock_arctic,
@@ -189,6 +200,7 @@ class Settings:
             ssm_prefix=data["ssm_prefix"],
             faults=tuple(data.get("faults") or ()),
             report_s3=data.get("report_s3"),
+            run_id=data.get("run_id"),
             summary=data.get("summary"),
             catalog=data.get("catalog"),
             mock_arctic=data.get("mock_arctic") or "s3",
@@ -350,6 +362,7 @@ def resolve_partial(
         ssm_prefix=ssm_prefix if ssm_prefix.startswith("/") else "/" + ssm_prefix,
         faults=raw["faults"],
         report_s3=report_s3,
+        run_id=_check_run_id(raw["run_id"], problems),
         summary=raw["summary"],
         catalog=raw["catalog"],
         mock_arctic=_check_mock_arctic(raw["mock_arctic"], problems),
@@ -358,6 +371,22 @@ def resolve_partial(
         **where,
     )
     return settings, problems
+
+
+# Step Functions execution names are at most 80 characters; room for an attempt suffix.
+MAX_RUN_ID_CHARS = 128
+
+
+def _check_run_id(value: str | None, problems: list[str]) -> str | None:
+    if value is None:
+        return None
+    if not value.strip() or len(value) > MAX_RUN_ID_CHARS or not value.isprintable():
+        problems.append(
+            f"invalid --dataflight-run-id {value[:MAX_RUN_ID_CHARS]!r}: give 1 to "
+            f"{MAX_RUN_ID_CHARS} printable characters (e.g. the execution name and attempt)"
+        )
+        return None
+    return value
 
 
 def resolve(
