@@ -74,7 +74,9 @@ POINTER = _artifact(
 MACRO = _artifact(
     "macro.schema.json",
     "market_data/weekly/<run_date>/macro.json",
-    "Macro indicators of the week; a value FRED did not return is null.",
+    "Macro indicators of the week; a value FRED did not return is null. The producer adds "
+    "more fields than the contracts read (e.g. yield_curve_slope, cpi_yoy, oil_wti, a "
+    "nested breadth object); they are allowed.",
     required=["fed_funds_rate"],
     properties={name: NUMBER_OR_NULL for name in MACRO_FIELDS},
 )
@@ -82,7 +84,8 @@ MACRO = _artifact(
 CONSTITUENTS = _artifact(
     "constituents.schema.json",
     "market_data/weekly/<run_date>/constituents.json",
-    "The S&P 500 and 400 members of the week (about 900) and their sectors.",
+    "The S&P 500 and 400 members of the week (about 900) and their sectors; share classes "
+    "are spelled with a dash (BRK-B).",
     required=["tickers", "sector_map"],
     properties={
         "date": DATE,
@@ -93,7 +96,13 @@ CONSTITUENTS = _artifact(
             "additionalProperties": {"type": ["string", "null"]},
             "description": "ticker -> GICS sector name",
         },
-        "sector_etf_map": {"type": "object", "description": "sector name -> sector ETF"},
+        "sector_etf_map": {
+            "type": "object",
+            "additionalProperties": {"type": ["string", "null"]},
+            "description": "ticker -> its sector ETF (e.g. XLK)",
+        },
+        "sp500_count": COUNT,
+        "sp400_count": COUNT,
         "total_count": COUNT,
         "fetched_at": TIMESTAMP,
     },
@@ -111,11 +120,15 @@ SHORT_INTEREST = _artifact(
         "ok_count": COUNT,
         "data": {
             "type": "object",
-            "description": "ticker -> its figures (null or absent when the source failed)",
+            "description": "ticker -> its figures: an entry for every requested ticker, "
+            "its figures null where its fetch failed (ok_count counts the others)",
             "additionalProperties": {
                 "type": ["object", "null"],
                 "properties": {
-                    "short_pct_float": NUMBER_OR_NULL,
+                    "short_pct_float": {
+                        **NUMBER_OR_NULL,
+                        "description": "a percentage of the float: 2.5 means 2.5 %",
+                    },
                     "short_ratio": NUMBER_OR_NULL,
                     "shares_short": NUMBER_OR_NULL,
                 },

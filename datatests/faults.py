@@ -139,8 +139,59 @@ def spy_two_sessions_behind(world: MockWorld) -> None:
 
 @fault("one_stale_ticker", universe_fresh="failed")
 def one_stale_ticker(world: MockWorld) -> None:
-    """One universe ticker stopped updating 3 sessions ago (the limit is 2)."""
+    """One constituent stopped updating 3 sessions ago (the limit is 2), beside the removed
+    members that stopped weeks ago: only the constituent is named."""
     _truncate(world, UNIVERSE_LIBRARY, _universe_stocks(world)[-1], 3)
+
+
+def _list_also(world: MockWorld, extra: list[str]) -> None:
+    """Add ``extra`` to this week's constituents.json, with sectors and ETFs."""
+    key = weekly_key(world.run_date, CONSTITUENTS_JSON)
+    doc = world.get_json(key)
+    doc["tickers"] += extra
+    doc["sector_map"].update({t: "Financials" for t in extra})
+    doc["sector_etf_map"].update({t: "XLF" for t in extra})
+    doc["total_count"] = len(doc["tickers"])
+    world.put_json(key, doc)
+
+
+@fault("removed_member_still_listed", universe_fresh="failed")
+def removed_member_still_listed(world: MockWorld) -> None:
+    """ZZD, 27 sessions stale in the universe, is listed again in this week's constituents
+    (a stale scrape of the index page): the same stale series, now a constituent's, fails.
+    1 name of churn more: well under 5 %."""
+    _list_also(world, ["ZZD"])
+
+
+@fault(
+    "constituents_unreadable",
+    constituents_json="failed",
+    universe_covers_constituents="failed",
+    constituents_churn="failed",
+    universe_fresh="failed",
+)
+def constituents_unreadable(world: MockWorld) -> None:
+    """constituents.json cut off mid-write. Every contract that needs this week's tickers
+    fails on it, but universe_fresh judges every universe stock instead (its evidence says
+    so), and the removed members, stale by design, fail it: with no list, nobody can tell
+    a straggler from a constituent. universe_prices_sane counts every stock for its
+    "NaN on every last row" rule and passes."""
+    world.put_bytes(weekly_key(world.run_date, CONSTITUENTS_JSON), b'{"date": "2026-04-18", "tic')
+
+
+@fault(
+    "constituents_share_no_stock",
+    universe_fresh="failed",
+    universe_covers_constituents="failed",
+    constituents_churn="failed",
+)
+def constituents_share_no_stock(world: MockWorld) -> None:
+    """The scraper lower-cased every ticker: a well-formed list of 903 that shares no stock
+    with the universe. universe_fresh must fail saying so, never pass on zero stocks; the
+    coverage and churn contracts see every name missing or changed."""
+    key = weekly_key(world.run_date, CONSTITUENTS_JSON)
+    lower = [t.lower() for t in mock_world.tickers()]
+    world.put_json(key, mock_world.constituents(world.run_date, names=lower))
 
 
 @fault("universe_partial_write", universe_fresh="failed")
@@ -211,20 +262,20 @@ def bucket_access_denied(world: MockWorld) -> None:
     short_interest_json="failed",
     alternative_manifest="failed",
     s3_writable="failed",
-    arcticdb_libraries_present="error",
-    macro_spy_fresh="error",
-    universe_fresh="error",
-    daily_spy_fresh="error",
-    universe_covers_constituents="error",
-    universe_prices_sane="error",
-    universe_session_gaps="error",
+    arcticdb_libraries_present="failed",
+    macro_spy_fresh="failed",
+    universe_fresh="failed",
+    daily_spy_fresh="failed",
+    universe_covers_constituents="failed",
+    universe_prices_sane="failed",
+    universe_session_gaps="failed",
     constituents_churn="failed",
 )
 def bucket_missing(world: MockWorld) -> None:
-    """The bucket does not exist (wrong name or deleted). s3_bucket_reachable fails with 404;
-    every JSON contract fails reading from it, constituents_churn included; the ArcticDB
-    contracts error (universe_covers_constituents too: it needs the universe's symbols),
-    because ArcticDB would silently show an empty store: nothing about the data can be said."""
+    """The bucket does not exist (wrong name or deleted): a fact about the setup, so every
+    contract that needs the bucket fails (none errors: retrying cannot help), and the
+    report names it once, as the one cause of all of them (DESIGN.md, "Failed or
+    error?"). The ArcticDB contracts fail before ArcticDB could show an empty store."""
     paginator = world.s3.get_paginator("list_objects_v2")
     for page in paginator.paginate(Bucket=world.bucket):
         for obj in page.get("Contents", []):
@@ -253,13 +304,23 @@ def fred_bad_key(world: MockWorld) -> None:
     )(world)
 
 
-@fault("fred_outage", fred_reachable="failed")
+# An outage is transient: after the bounded retries the probe *errors* (the
+# orchestrator retries), it does not fail (a human would be paged for nothing).
+@fault("fred_outage", fred_reachable="error")
 def fred_outage(world: MockWorld) -> None:
-    """FRED is down (503)."""
+    """FRED is down (503 on every attempt)."""
     _route("fred", FRED_PATH, status=503, body={"error": "Service Unavailable"})(world)
 
 
-@fault("fred_hangs", fred_reachable="failed")
+@fault("fred_throttled", fred_reachable="error")
+def fred_throttled(world: MockWorld) -> None:
+    """FRED throttles every attempt (429)."""
+    _route("fred", FRED_PATH, status=429, body={"error_code": 429, "error_message": "Too Many"})(
+        world
+    )
+
+
+@fault("fred_hangs", fred_reachable="error")
 def fred_hangs(world: MockWorld) -> None:
     """FRED accepts the connection and never answers: the read timeout must end it."""
     _route("fred", FRED_PATH, hang=True)(world)
@@ -279,9 +340,9 @@ def polygon_bad_key(world: MockWorld) -> None:
     )(world)
 
 
-@fault("polygon_outage", polygon_reachable="failed")
+@fault("polygon_outage", polygon_reachable="error")
 def polygon_outage(world: MockWorld) -> None:
-    """polygon.io is down (502)."""
+    """polygon.io is down (502 on every attempt)."""
     _route("polygon", POLYGON_PATH, status=502, body={"error": "Bad Gateway"})(world)
 
 
@@ -438,11 +499,47 @@ def feature_inf(world: MockWorld) -> None:
     _edit_rows(world, "JPM", -1, rsi_14=float("inf"))
 
 
-@fault("feature_nan_after_warm_up", universe_prices_sane="failed")
+@fault("feature_nan_after_warm_up", universe_prices_sane="warned")
 def feature_nan_after_warm_up(world: MockWorld) -> None:
-    """XOM (70 rows, past the 60-row warm-up) has a NaN zscore_20d in its last row.
-    UNH, listed 30 sessions ago, keeps its all-NaN sma_50_ratio: warm-up, allowed."""
+    """XOM (280 rows, past the 265-row warm-up) has a NaN zscore_20d in its last row: a
+    "partial features" row, which the producer writes on purpose and its consumers
+    tolerate: warned, counted per feature, nobody blocked. The recent listings keep their
+    all-NaN 252-row features: warm-up, not even a warning."""
     _edit_rows(world, "XOM", -1, zscore_20d=float("nan"))
+
+
+@fault("vwap_inf", universe_prices_sane="failed")
+def vwap_inf(world: MockWorld) -> None:
+    """BRK-B's last VWAP is +inf (a volume-weighted average over zero volume). Its VWAP is
+    NaN on every other row (the fallback source serves it): NaN is never a finding,
+    ±inf always is."""
+    _edit_rows(world, "BRK-B", -1, VWAP=float("inf"))
+
+
+def _nan_on_last_rows(world: MockWorld, symbols: list[str], feature: str) -> None:
+    """Set ``feature`` NaN on the last row of each of ``symbols``, in one batch."""
+    from arcticdb import WritePayload
+
+    lib = world.arctic.get_library(UNIVERSE_LIBRARY)
+    frames = [item.data for item in lib.read_batch(symbols)]
+    for frame in frames:
+        frame.iloc[-1, frame.columns.get_loc(feature)] = float("nan")
+    lib.write_batch([WritePayload(s, f) for s, f in zip(symbols, frames, strict=True)])
+
+
+@fault("feature_nan_everywhere", universe_prices_sane="failed")
+def feature_nan_everywhere(world: MockWorld) -> None:
+    """The 52-week-high feature broke for everyone: high_252d_ratio is NaN on the last row of
+    every constituent (as the real system's 252-row features once did). The removed
+    members, not updated this week, keep their old values: they do not count."""
+    _nan_on_last_rows(world, mock_world.tickers(), "high_252d_ratio")
+
+
+@fault("feature_nan_all_but_one", universe_prices_sane="warned")
+def feature_nan_all_but_one(world: MockWorld) -> None:
+    """The twin of feature_nan_everywhere: MSFT (past warm-up) still has its high_252d_ratio,
+    so the computation works and the others are partial features: warned, per feature."""
+    _nan_on_last_rows(world, [t for t in mock_world.tickers() if t != "MSFT"], "high_252d_ratio")
 
 
 @fault("price_big_move", universe_prices_sane="warned")
@@ -456,8 +553,8 @@ def price_big_move(world: MockWorld) -> None:
 
 @fault("price_volume_zero", universe_prices_sane="warned")
 def price_volume_zero(world: MockWorld) -> None:
-    """BRK.B traded nothing in the last session (a halt?): warned."""
-    _edit_rows(world, "BRK.B", -1, Volume=0.0)
+    """BRK-B traded nothing in the last session (a halt?): warned."""
+    _edit_rows(world, "BRK-B", -1, Volume=0.0)
 
 
 @fault("price_volume_spike", universe_prices_sane="warned")
@@ -480,13 +577,7 @@ def session_gap(world: MockWorld) -> None:
 def universe_missing_members(world: MockWorld) -> None:
     """Three new index members (BNY, P, SN) are listed, with sectors, but were never
     backfilled into the universe. 3 names of churn more: well under 5 %."""
-    key = weekly_key(world.run_date, CONSTITUENTS_JSON)
-    doc = world.get_json(key)
-    new = ["BNY", "P", "SN"]
-    doc["tickers"] += new
-    doc["sector_map"].update({t: "Financials" for t in new})
-    doc["total_count"] = len(doc["tickers"])
-    world.put_json(key, doc)
+    _list_also(world, ["BNY", "P", "SN"])
 
 
 def _previous_run_churn(world: MockWorld, swapped: int) -> None:

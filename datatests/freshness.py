@@ -2,16 +2,17 @@
 
 ``get_description_batch`` reads each symbol's version reference and index
 key (two requests per symbol, issued concurrently on ArcticDB's IO threads)
-and returns the index's date range; no data segment is fetched. This is the
-method ``universe_fresh`` uses; the benchmark compares it with per-symbol
-``read(columns=["Close"])``.
+and returns the index's date range and the total row count; no data segment is
+fetched. ``universe_fresh`` reads last dates this way (the benchmark compares
+it with per-symbol ``read(columns=["Close"])``), and ``universe_prices_sane``
+reads the row counts that decide warm-up.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import random
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from pytest_dataflight import StoreUnreachable, is_store_failure
@@ -36,21 +37,40 @@ def _as_date(value: Any) -> dt.date | None:
     return ts.date()
 
 
-def last_index_dates(library: Any, symbols: Sequence[str]) -> dict[str, dt.date | None | str]:
-    """symbol -> date of its last row; None when it has no rows; a text saying why otherwise."""
-    out: dict[str, dt.date | None | str] = {}
+def _descriptions(library: Any, symbols: Sequence[str]) -> Iterator[tuple[str, Any]]:
+    """(symbol, its description or the per-symbol error) in bounded batches; raises
+    StoreUnreachable for a symbol the store failed to serve."""
     for start in range(0, len(symbols), BATCH):
         chunk = list(symbols[start : start + BATCH])
         for symbol, desc in zip(chunk, library.get_description_batch(chunk), strict=True):
-            date_range = getattr(desc, "date_range", None)
-            if date_range is None:
+            if getattr(desc, "date_range", None) is None:
                 _raise_if_store_failed(library, symbol, desc, len(chunk))
-                out[symbol] = f"unreadable: {str(desc).splitlines()[0][:200]}"
-                continue
-            last = _as_date(date_range[1])
-            rows = getattr(desc, "row_count", 0) or 0
-            # No last date but rows: the frame is not indexed by date at all.
-            out[symbol] = f"{rows} rows without a date index" if last is None and rows else last
+            yield symbol, desc
+
+
+def last_index_dates(library: Any, symbols: Sequence[str]) -> dict[str, dt.date | None | str]:
+    """symbol -> date of its last row; None when it has no rows; a text saying why otherwise."""
+    out: dict[str, dt.date | None | str] = {}
+    for symbol, desc in _descriptions(library, symbols):
+        date_range = getattr(desc, "date_range", None)
+        if date_range is None:
+            out[symbol] = f"unreadable: {str(desc).splitlines()[0][:200]}"
+            continue
+        last = _as_date(date_range[1])
+        rows = getattr(desc, "row_count", 0) or 0
+        # No last date but rows: the frame is not indexed by date at all.
+        out[symbol] = f"{rows} rows without a date index" if last is None and rows else last
+    return out
+
+
+def row_counts(library: Any, symbols: Sequence[str]) -> dict[str, int | None]:
+    """symbol -> its total number of rows, from the version's index (no data segment is
+    read); None when its description cannot be read (the window read names why)."""
+    out: dict[str, int | None] = {}
+    for symbol, desc in _descriptions(library, symbols):
+        rows = getattr(desc, "row_count", None)
+        readable = getattr(desc, "date_range", None) is not None
+        out[symbol] = int(rows) if readable and rows is not None else None
     return out
 
 

@@ -11,7 +11,7 @@ from pytest_dataflight import TradingCalendar, contract
 
 from . import artifact_schemas as schemas
 from .artifacts import finite_number, names, one_line, read_artifact, read_json, shape_problem
-from .freshness import last_index_dates, sample, spy_last_row
+from .freshness import last_index_dates, sample, spy_last_row, universe_stocks
 from .layout import (
     ALL_READERS,
     BACKTESTER,
@@ -31,6 +31,7 @@ from .layout import (
     weekly_key,
     weekly_prefix,
 )
+from .weekly_runs import this_weeks_tickers_or_why
 
 
 @contract(stage="postflight", phases=["phase1"], consumers=ALL_READERS, schema=schemas.POINTER)
@@ -129,7 +130,11 @@ def test_short_interest_json(s3: Any, bucket: str, run_date: dt.date, evidence: 
     why = " (short interest may be disabled)"
     doc = read_artifact(s3, bucket, key, schemas.SHORT_INTEREST, evidence, optional=True, why=why)
     count, ok = doc["ticker_count"], doc["ok_count"]
-    evidence.update(ticker_count=count, ok_count=ok, tickers_with_data=len(doc["data"]))
+    # The producer writes an entry for every ticker, all null where its fetch failed.
+    with_data = sum(1 for v in doc["data"].values() if _has_figures(v))
+    evidence.update(
+        ticker_count=count, ok_count=ok, entries=len(doc["data"]), tickers_with_data=with_data
+    )
     problems = []
     if count <= 0:
         problems.append(f"ticker_count is {count!r}, expected a positive integer")
@@ -145,6 +150,10 @@ def test_short_interest_json(s3: Any, bucket: str, run_date: dt.date, evidence: 
             )
     if problems:
         pytest.fail(f"{key}: {'; '.join(problems)}; research would rank on gaps", pytrace=False)
+
+
+def _has_figures(entry: Any) -> bool:
+    return isinstance(entry, dict) and any(v is not None for v in entry.values())
 
 
 @contract(stage="postflight", phases=["phase1"], consumers=[PREDICTOR])
@@ -175,8 +184,76 @@ def test_macro_spy_fresh(
         )
 
 
+def _freshness_reference(
+    arctic: Any, run_date: dt.date, trading_calendar: TradingCalendar
+) -> tuple[dt.date, str]:
+    """(the session stocks are measured against, what it is): SPY's last row, or the last
+    session on or before run_date when SPY is empty or unreadable (saying why)."""
+    spy_last, spy_problem = spy_last_row(arctic)
+    if spy_last is not None:
+        return spy_last, f"{MACRO_LIBRARY}.{REFERENCE_SYMBOL}'s last row"
+    reference = trading_calendar.last_session_on_or_before(run_date)
+    return reference, f"last session on or before run_date ({spy_problem})"
+
+
+def _judged_and_removed(
+    s3: Any, bucket: str, run_date: dt.date, stocks: list[str], evidence: Any
+) -> tuple[list[str], list[str], str]:
+    """(stocks to judge, removed members, what is judged): the universe stocks listed in
+    this week's constituents.json and the others, which stop updating the day they leave
+    the index and wait for a prune; every stock when the file cannot be read."""
+    key, tickers, why = this_weeks_tickers_or_why(s3, bucket, run_date)
+    if tickers is None:
+        evidence.update(judged=f"every universe stock: {key} cannot be read ({why})")
+        return stocks, [], f"universe stocks (all judged: {key} cannot be read)"
+    listed = set(tickers)
+    judged = [s for s in stocks if s in listed]
+    removed = [s for s in stocks if s not in listed]
+    evidence.update(judged=f"the universe stocks listed in {key}", constituents=len(listed))
+    if stocks and not judged:
+        pytest.fail(
+            f"none of the {len(listed)} tickers of {key} is a stock of ArcticDB library "
+            f"{UNIVERSE_LIBRARY!r} ({len(stocks)} stocks): nothing this week's constituents "
+            "need can be shown fresh; research, predictor and backtester would read nothing",
+            pytrace=False,
+        )
+    return judged, removed, f"universe stocks listed in {key}"
+
+
+def _behind(
+    lasts: dict[str, dt.date | None | str], reference: dt.date, calendar: TradingCalendar
+) -> dict[str, tuple[int | None, str]]:
+    """symbol -> (NYSE sessions behind ``reference``, or None when it has no readable
+    last row; the words a message shows)."""
+    out: dict[str, tuple[int | None, str]] = {}
+    for symbol, last in lasts.items():
+        if isinstance(last, str) or last is None:
+            out[symbol] = (None, last or "no rows")
+            continue
+        behind = calendar.sessions_behind(last, reference)
+        out[symbol] = (behind, f"ends {last}, {behind} sessions behind")
+    return out
+
+
+def _record_removed(evidence: Any, removed: dict[str, tuple[int | None, str]]) -> None:
+    """Removed members awaiting prune: counted and named with how far behind, never a
+    failure (the backtester still reads their history)."""
+    evidence.update(
+        not_constituents_count=len(removed),
+        not_constituents=[f"{s}: {why}" for s, (_, why) in removed.items()],
+        not_constituents_stale_count=sum(1 for n, _ in removed.values() if _stale(n)),
+    )
+
+
+def _stale(sessions_behind: int | None) -> bool:
+    """More than the allowed sessions behind, or no readable last row at all."""
+    return sessions_behind is None or sessions_behind > MAX_TICKER_SESSIONS_BEHIND_SPY
+
+
 @contract(stage="postflight", phases=["phase1"], consumers=[RESEARCH, PREDICTOR, BACKTESTER])
 def test_universe_fresh(
+    s3: Any,
+    bucket: str,
     arctic: Any,
     arctic_library: Any,
     run_date: dt.date,
@@ -184,47 +261,41 @@ def test_universe_fresh(
     evidence: Any,
     universe_sample: int | None,
 ) -> None:
-    """Every universe stock (universe symbols except macro symbols and sector ETFs) is within 2
-    NYSE sessions of macro.SPY's last row; the stale tickers are named. If SPY is empty or
-    unreadable, the reference is the last session on or before run_date.
+    """Every universe stock (universe symbols except macro symbols and sector ETFs) that is a
+    ticker of this week's constituents.json is within 2 NYSE sessions of macro.SPY's last
+    row; the stale tickers are named. Stocks no longer listed (removed members awaiting
+    prune) are counted and named in the evidence with how far behind they are, never a
+    failure. If constituents.json cannot be read, every stock is judged; if SPY is empty or
+    unreadable, the reference is the last session on or before run_date; the evidence
+    says which.
     """
     library = arctic_library(UNIVERSE_LIBRARY)
-    spy_last, spy_problem = spy_last_row(arctic)
-    if spy_last is not None:
-        reference, basis = spy_last, f"{MACRO_LIBRARY}.{REFERENCE_SYMBOL}'s last row"
-    else:
-        reference = trading_calendar.last_session_on_or_before(run_date)
-        basis = f"last session on or before run_date ({spy_problem})"
-    stocks = sorted(s for s in library.list_symbols() if s not in NOT_STOCKS)
-    checked = sample(stocks, universe_sample, run_date.isoformat()) if universe_sample else stocks
+    reference, basis = _freshness_reference(arctic, run_date, trading_calendar)
+    stocks = universe_stocks(library)
     evidence.update(reference=reference, reference_basis=basis, stocks=len(stocks))
-    evidence["checked"] = len(checked)
     if not stocks:
         pytest.fail(
             f"{UNIVERSE_LIBRARY} holds no stock symbols (only {sorted(NOT_STOCKS)} are ignored): "
             "research, predictor and backtester have nothing to read",
             pytrace=False,
         )
-    stale: list[str] = []
-    detail: dict[str, str] = {}
-    for symbol, last in last_index_dates(library, checked).items():
-        if isinstance(last, str) or last is None:
-            stale.append(symbol)
-            detail[symbol] = last or "no rows"
-            continue
-        behind = trading_calendar.sessions_behind(last, reference)
-        if behind > MAX_TICKER_SESSIONS_BEHIND_SPY:
-            stale.append(symbol)
-            detail[symbol] = f"ends {last}, {behind} sessions behind"
-    evidence["stale_count"] = len(stale)
-    evidence["stale_tickers"] = stale
-    # A list, so evidence cuts it with a count like any long list.
-    evidence["stale_detail"] = [f"{s}: {detail[s]}" for s in stale]
+    judged, removed, scope = _judged_and_removed(s3, bucket, run_date, stocks, evidence)
+    checked = sample(judged, universe_sample, run_date.isoformat()) if universe_sample else judged
+    evidence["checked"] = len(checked)
+    behind = _behind(last_index_dates(library, checked + removed), reference, trading_calendar)
+    _record_removed(evidence, {s: behind[s] for s in removed})
+    stale = [s for s in checked if _stale(behind[s][0])]
+    evidence.update(
+        stale_count=len(stale),
+        stale_tickers=stale,
+        # A list, so evidence cuts it with a count like any long list.
+        stale_detail=[f"{s}: {behind[s][1]}" for s in stale],
+    )
     if stale:
-        shown = "; ".join(f"{s} {detail[s]}" for s in stale[:5])
+        shown = "; ".join(f"{s} {behind[s][1]}" for s in stale[:5])
         more = f" and {len(stale) - 5} more" if len(stale) > 5 else ""
         pytest.fail(
-            f"{len(stale)} of {len(checked)} universe tickers are more than "
+            f"{len(stale)} of {len(checked)} {scope} are more than "
             f"{MAX_TICKER_SESSIONS_BEHIND_SPY} NYSE sessions behind {reference} ({basis}): "
             f"{shown}{more}; research, predictor and backtester would use stale prices",
             pytrace=False,

@@ -9,16 +9,16 @@ through the plugin's ``recent_rows``.
 from __future__ import annotations
 
 import datetime as dt
-import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
 from pytest_dataflight import TradingCalendar, Window, contract, soft_threshold, warn
 
-from . import artifact_schemas as schemas
-from .artifacts import read_artifact
-from .freshness import universe_stocks
+from .freshness import row_counts, universe_stocks
 from .layout import (
     ALL_READERS,
     BACKTESTER,
@@ -29,7 +29,6 @@ from .layout import (
     PREDICTOR,
     RESEARCH,
     UNIVERSE_LIBRARY,
-    weekly_key,
 )
 from .values import (
     GAP_WINDOW_SESSIONS,
@@ -38,32 +37,18 @@ from .values import (
     WINDOW_ROWS,
     Finding,
     Gap,
+    Rows,
     count,
     hard_findings,
+    last_row_features,
     listing,
     missing_sessions,
-    nan_features_in_window,
+    nan_features,
+    nan_on_every_last_row,
     soft_findings,
     unusable_price_columns,
 )
-from .weekly_runs import previous_run
-
-
-def _this_weeks_tickers(s3: Any, bucket: str, run_date: dt.date) -> tuple[str, list[str]]:
-    """(key, distinct ticker names) of this week's constituents.json; fails if it has no
-    `tickers` array. What is in the array is constituents_json's to judge: entries that are
-    not names are left out here, so one bad entry fails one contract."""
-    key = weekly_key(run_date, CONSTITUENTS_JSON)
-    tickers = read_artifact(s3, bucket, key, _TICKERS_ONLY)["tickers"]
-    return key, sorted({t for t in tickers if _named(t)})
-
-
-_TICKERS_ONLY = schemas.CONSTITUENTS.outline("tickers")
-
-
-def _named(ticker: Any) -> bool:
-    """A ticker as the schema's `tickers` items have it: a string without whitespace."""
-    return isinstance(ticker, str) and re.fullmatch(r"\S+", ticker) is not None
+from .weekly_runs import named, previous_run, this_weeks_tickers, this_weeks_tickers_or_why
 
 
 @contract(stage="postflight", phases=["phase1"], consumers=[RESEARCH, PREDICTOR])
@@ -74,7 +59,7 @@ def test_universe_covers_constituents(
     a symbol of the `universe` library; the missing ones are named. Universe stocks no
     longer listed (recent removals) are evidence, never a failure.
     """
-    key, tickers = _this_weeks_tickers(s3, bucket, run_date)
+    key, tickers = this_weeks_tickers(s3, bucket, run_date)
     members = [t for t in tickers if t not in NOT_STOCKS]
     stocks = set(universe_stocks(arctic_library(UNIVERSE_LIBRARY)))
     missing = [t for t in members if t not in stocks]
@@ -105,8 +90,9 @@ def _stock_window(library: Any, recent_rows: Any, evidence: Any) -> tuple[Window
     window.raise_for_store_errors()
     unreadable = [f"{s} ({why})" for s, why in window.with_status("unreadable").items()]
     for symbol, frame in window.frames().items():
-        if unusable_price_columns(frame):
-            unreadable.append(f"{symbol} ({'; '.join(unusable_price_columns(frame))})")
+        unusable = unusable_price_columns(frame)
+        if unusable:
+            unreadable.append(f"{symbol} ({'; '.join(unusable)})")
     evidence.update(
         stocks=len(window),
         statuses=window.counts(),
@@ -117,32 +103,136 @@ def _stock_window(library: Any, recent_rows: Any, evidence: Any) -> tuple[Window
     return window, unreadable
 
 
-def _warming_up(recent_rows: Any, window: Window) -> set[str]:
-    """Symbols with fewer than WARM_UP_ROWS rows in total, whose NaN features are warm-up.
+class _RowCounts:
+    """Total rows per symbol, for warm-up: a window shorter than asked for holds the whole
+    symbol; any other is asked of the version's index (metadata, never a full read), once,
+    and only for the symbols a rule needs."""
 
-    A window shorter than asked for holds the whole symbol. For a full window with
-    NaN features in the rows judged, read WARM_UP_ROWS rows of just those symbols.
-    """
-    frames = window.frames()
-    short = {s for s, f in frames.items() if len(f) < window.rows}
-    unsure = [s for s, f in frames.items() if s not in short and nan_features_in_window(f)]
-    if unsure:
-        longer = recent_rows(UNIVERSE_LIBRARY, unsure, rows=WARM_UP_ROWS)
-        longer.raise_for_store_errors()
-        short |= {s for s, f in longer.frames().items() if len(f) < WARM_UP_ROWS}
-    return short
+    def __init__(self, library: Any, window: Window) -> None:
+        self._library = library
+        self._known: dict[str, int | None] = {
+            s: len(f) for s, f in window.frames().items() if len(f) < window.rows
+        }
+        self.asked = 0
+
+    def past_warm_up(self, symbols: Sequence[str]) -> set[str]:
+        """Those of ``symbols`` with at least WARM_UP_ROWS rows in total."""
+        unknown = [s for s in symbols if s not in self._known]
+        if unknown:
+            self.asked += len(unknown)
+            self._known.update(row_counts(self._library, unknown))
+        # A count that cannot be read (None) is no evidence of age: not judged.
+        return {s for s in symbols if (self._known.get(s) or 0) >= WARM_UP_ROWS}
 
 
-def _judge_prices(recent_rows: Any, window: Window) -> tuple[list[Finding], list[Finding]]:
-    """(hard, soft) findings over every readable stock's last PRICE_WINDOW_ROWS rows."""
-    frames = {s: f for s, f in window.frames().items() if not unusable_price_columns(f)}
-    warming_up = _warming_up(recent_rows, window)
+@dataclass
+class _Verdict:
+    hard: list[Finding]  # fails
+    soft: list[Finding]  # warns: moves, no volume, volume spikes
+    partial: list[Finding]  # warns: NaN features in the window of stocks past warm-up
+    all_nan: dict[str, int]  # fails: feature -> stocks past warm-up, NaN on every last row
+    row_counts_read: int
+    scope: str  # whose last rows the all-NaN rule counts, as a message says it
+
+
+def _judge_prices(
+    library: Any, window: Window, scope: set[str] | None, scope_noun: str
+) -> _Verdict:
+    """Every readable stock's last PRICE_WINDOW_ROWS rows; ``scope`` is the stocks the
+    "NaN on every last row" rule counts (this week's constituents; None: every stock)."""
+    stocks = [Rows.of(s, f) for s, f in window.frames().items() if not unusable_price_columns(f)]
+    counts = _RowCounts(library, window)
     hard: list[Finding] = []
     soft: list[Finding] = []
-    for symbol, frame in frames.items():
-        hard += hard_findings(symbol, frame, warm_up=symbol in warming_up)
-        soft += soft_findings(symbol, frame)
-    return hard, soft
+    nan: dict[str, list[Finding]] = {}
+    for rows in stocks:
+        hard += hard_findings(rows)
+        soft += soft_findings(rows)
+        found = nan_features(rows)
+        if found:
+            nan[rows.symbol] = found
+    past = counts.past_warm_up(list(nan))
+    partial = [f for symbol, found in nan.items() if symbol in past for f in found]
+    last_rows = {
+        r.symbol: last_row_features(r) for r in stocks if scope is None or r.symbol in scope
+    }
+    all_nan = nan_on_every_last_row(last_rows, counts.past_warm_up)
+    return _Verdict(hard, soft, partial, all_nan, counts.asked, scope_noun)
+
+
+def _all_nan_scope(
+    s3: Any, bucket: str, run_date: dt.date, evidence: Any
+) -> tuple[set[str] | None, str]:
+    """(this week's constituents, what they are) or (None, every stock), the evidence
+    saying which and why."""
+    key, tickers, why = this_weeks_tickers_or_why(s3, bucket, run_date)
+    if tickers is None:
+        evidence.update(all_nan_scope=f"every universe stock: {key} cannot be read ({why})")
+        return None, "universe stock"
+    evidence.update(all_nan_scope=f"the universe stocks listed in {key}")
+    return set(tickers), "constituent"
+
+
+def _per_feature(findings: list[Finding]) -> dict[str, int]:
+    return dict(sorted(Counter(f.column for f in findings).items()))
+
+
+def _record_prices(evidence: Any, verdict: _Verdict) -> None:
+    evidence.update(
+        rows_judged=PRICE_WINDOW_ROWS,
+        warm_up_rows=WARM_UP_ROWS,
+        failing_symbols=_symbols(verdict.hard),
+        failing_count=len(verdict.hard),
+        failing=[str(f) for f in verdict.hard],
+        all_nan_features=verdict.all_nan,
+        warning_symbols=_symbols(verdict.soft),
+        warning_count=len(verdict.soft),
+        warning=[str(f) for f in verdict.soft],
+        partial_feature_counts=_per_feature(verdict.partial),
+        partial_feature_symbols=_symbols(verdict.partial),
+        partial_features=[str(f) for f in verdict.partial],
+        row_counts_read=verdict.row_counts_read,
+    )
+
+
+def _price_problems(verdict: _Verdict, unreadable: list[str]) -> list[str]:
+    problems = []
+    if verdict.hard:
+        n = len(_symbols(verdict.hard))
+        verb = "breaks" if n == 1 else "break"
+        problems.append(
+            f"{count(n, 'symbol')} {verb} price rules ({count(len(verdict.hard), 'value')}): "
+            f"{listing(verdict.hard)}"
+        )
+    if verdict.all_nan:
+        named = ", ".join(f"{f} (all {n})" for f, n in verdict.all_nan.items())
+        problems.append(
+            f"{count(len(verdict.all_nan), 'feature')} NaN on the last row of every "
+            f"{verdict.scope} past warm-up ({WARM_UP_ROWS} rows) that has it: {named}; "
+            "its computation broke for everyone"
+        )
+    if unreadable:
+        problems.append(_unreadable(unreadable))
+    return problems
+
+
+def _price_warnings(verdict: _Verdict) -> list[str]:
+    warnings = []
+    if verdict.soft:
+        n = len(_symbols(verdict.soft))
+        warnings.append(
+            f"{count(n, 'symbol')} {'has' if n == 1 else 'have'} suspicious values "
+            f"({count(len(verdict.soft), 'value')}): {listing(verdict.soft)}"
+        )
+    if verdict.partial:
+        n = len(_symbols(verdict.partial))
+        per_feature = ", ".join(f"{f} {k}" for f, k in _per_feature(verdict.partial).items())
+        warnings.append(
+            f"{count(len(verdict.partial), 'NaN feature value')} in the last "
+            f"{PRICE_WINDOW_ROWS} rows of {count(n, 'stock')} past warm-up ({per_feature}): "
+            f"{listing(verdict.partial)}"
+        )
+    return warnings
 
 
 def _unreadable(symbols: list[str]) -> str:
@@ -154,46 +244,37 @@ def _symbols(findings: list[Any]) -> list[str]:
 
 
 @contract(stage="postflight", phases=["phase1"], consumers=ALL_READERS)
-def test_universe_prices_sane(arctic_library: Any, recent_rows: Any, evidence: Any) -> None:
-    """For every universe stock, its own last 5 rows: fails on High < Low, Open or Close
-    outside [Low, High], Close <= 0, Volume < 0, NaN or inf in OHLCV or a feature column
-    (feature NaN allowed in a symbol's first 60 rows); warns on a close-to-close move above
-    50 %, Volume == 0, or Volume above 10x its median of the 20 rows before.
+def test_universe_prices_sane(
+    s3: Any,
+    bucket: str,
+    run_date: dt.date,
+    arctic_library: Any,
+    recent_rows: Any,
+    evidence: Any,
+) -> None:
+    """For every universe stock, its own last 5 rows. Fails on High < Low, Open or Close
+    outside [Low, High], Close <= 0, Volume < 0, NaN in Open High Low Close Volume, ±inf in
+    any numeric column, or a feature NaN on the last row of every constituent past warm-up
+    (265 rows; at least 20 of them). Warns on a close-to-close move above 50 %, Volume == 0,
+    Volume above 10x the median of the positive volumes in the 20 rows before, or a feature
+    NaN in the window of a stock past warm-up (partial features, counted per feature).
+    NaN VWAP is never a finding (the fallback source has none).
     """
     library = arctic_library(UNIVERSE_LIBRARY)
     window, unreadable = _stock_window(library, recent_rows, evidence)
-    hard, soft = _judge_prices(recent_rows, window)
-    evidence.update(
-        rows_judged=PRICE_WINDOW_ROWS,
-        failing_symbols=_symbols(hard),
-        failing_count=len(hard),
-        failing=[str(f) for f in hard],
-        warning_symbols=_symbols(soft),
-        warning_count=len(soft),
-        warning=[str(f) for f in soft],
-    )
-    problems = []
-    if hard:
-        n = len(_symbols(hard))
-        verb = "breaks" if n == 1 else "break"
-        problems.append(
-            f"{count(n, 'symbol')} {verb} price rules ({count(len(hard), 'value')}): "
-            f"{listing(hard)}"
-        )
-    if unreadable:
-        problems.append(_unreadable(unreadable))
+    scope, scope_noun = _all_nan_scope(s3, bucket, run_date, evidence)
+    verdict = _judge_prices(library, window, scope, scope_noun)
+    _record_prices(evidence, verdict)
+    problems = _price_problems(verdict, unreadable)
     if problems:
         pytest.fail(
             f"{'; '.join(problems)}; research, predictor and backtester would build features "
             "and z-scores on them",
             pytrace=False,
         )
-    if soft:
-        n = len(_symbols(soft))
-        warn(
-            f"{count(n, 'symbol')} {'has' if n == 1 else 'have'} suspicious values "
-            f"({count(len(soft), 'value')}): {listing(soft)}; consumers not blocked"
-        )
+    warnings = _price_warnings(verdict)
+    if warnings:
+        warn(f"{'; '.join(warnings)}; consumers not blocked")
 
 
 @contract(stage="postflight", phases=["phase1"], consumers=[PREDICTOR, BACKTESTER])
@@ -206,11 +287,11 @@ def test_universe_session_gaps(
     """
     window, unreadable = _stock_window(arctic_library(UNIVERSE_LIBRARY), recent_rows, evidence)
     gaps = [
-        Gap(symbol, holes)
+        Gap(symbol, missing)
         for symbol, frame in window.frames().items()
         if len(frame)
         and (
-            holes := missing_sessions(
+            missing := missing_sessions(
                 frame,
                 trading_calendar.last_session_on_or_before,
                 trading_calendar.previous_sessions,
@@ -247,11 +328,11 @@ def test_constituents_churn(s3: Any, bucket: str, run_date: dt.date, evidence: A
     """(added + removed) / previous count against the latest weekly run at least 5 days before
     run_date: above 5 % warns, above 20 % fails; no previous run: skipped with the reason.
     """
-    key, tickers = _this_weeks_tickers(s3, bucket, run_date)
+    key, tickers = this_weeks_tickers(s3, bucket, run_date)
     previous_date, previous = previous_run(s3, bucket, run_date)
     if previous_date is None:
         pytest.skip(f"no previous weekly run to compare {key} with: {previous}")
-    before = set() if isinstance(previous, str) else {t for t in previous if _named(t)}
+    before = set() if isinstance(previous, str) else {t for t in previous if named(t)}
     if not before:
         why = previous if isinstance(previous, str) else "lists no tickers"
         pytest.skip(

@@ -9,18 +9,26 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 PRICE_COLUMNS = ["Open", "High", "Low", "Close", "Volume"]
+# Not features: the bar, and VWAP, which the producer leaves NaN on every row its
+# fallback source served (it writes only a true volume-weighted VWAP).
+NOT_FEATURES = frozenset([*PRICE_COLUMNS, "VWAP"])
 PRICE_WINDOW_ROWS = 5  # each symbol's own last rows judged by universe_prices_sane
 VOLUME_MEDIAN_ROWS = 20  # rows before the judged one whose median Volume is the baseline
 WINDOW_ROWS = PRICE_WINDOW_ROWS + VOLUME_MEDIAN_ROWS  # one read shared by both contracts
 GAP_WINDOW_SESSIONS = 20
-WARM_UP_ROWS = 60  # features may be NaN only in a symbol with fewer rows than this
+# The producer's longest feature window is 252 rows (52-week high/low): a symbol with
+# fewer rows than this in total has NaN features by design, anywhere.
+WARM_UP_ROWS = 265
 MAX_MOVE = 0.5  # close-to-close, either direction
-MAX_VOLUME_MULTIPLE = 10.0
+VOLUME_SPIKE_FACTOR = 10.0
+# A feature NaN on the last row of every stock past warm-up fails only when at least this
+# many such stocks have it: fewer say too little about "everyone".
+MIN_STOCKS_FOR_ALL_NAN = 20
 SHOWN = 20  # findings named in a message; evidence carries the rest (cut with a count)
 
 
@@ -57,10 +65,15 @@ def listing(findings: Sequence[Any], limit: int = SHOWN, sep: str = "; ") -> str
     return shown + (f"{sep}and {len(findings) - limit} more" if len(findings) > limit else "")
 
 
+def numeric_columns(frame: Any) -> list[str]:
+    """Columns of int, unsigned or float numbers: the kinds a NaN/inf rule applies to
+    (not bool, text or dates, which no rule judges)."""
+    return [str(c) for c, t in frame.dtypes.items() if t.kind in "iuf"]
+
+
 def feature_columns(frame: Any) -> list[str]:
-    """Numeric columns other than Open High Low Close Volume (VWAP included)."""
-    # int, unsigned, float (not bool, text, dates): the kinds a NaN/inf rule applies to.
-    return [str(c) for c, t in frame.dtypes.items() if t.kind in "iuf" and c not in PRICE_COLUMNS]
+    """Numeric columns other than Open High Low Close Volume VWAP."""
+    return [c for c in numeric_columns(frame) if c not in NOT_FEATURES]
 
 
 def unusable_price_columns(frame: Any) -> list[str]:
@@ -74,14 +87,37 @@ def unusable_price_columns(frame: Any) -> list[str]:
     return out
 
 
-def _rows(frame: Any, rows: int) -> Iterable[tuple[dt.date, Any]]:
-    for stamp, row in frame.iloc[-rows:].iterrows():
-        yield stamp.date(), row
+@dataclass(frozen=True)
+class Rows:
+    """One symbol's window as numbers, converted once: every rule reads these arrays
+    (pandas indexing per rule and per symbol was most of the contract's time)."""
+
+    symbol: str
+    sessions: list[dt.date]
+    columns: list[str]  # numeric columns; Open High Low Close Volume first
+    values: Any  # float64 array, rows x columns
+
+    @classmethod
+    def of(cls, symbol: str, frame: Any) -> Rows:
+        """``frame`` must hold Open High Low Close Volume as numbers (unusable_price_columns)."""
+        others = [c for c in numeric_columns(frame) if c not in PRICE_COLUMNS]
+        columns = PRICE_COLUMNS + others
+        values = frame[columns].to_numpy(dtype="float64")
+        return cls(symbol, list(frame.index.date), columns, values)
+
+    @property
+    def features(self) -> list[int]:
+        """Positions of the feature columns."""
+        return [i for i, c in enumerate(self.columns) if c not in NOT_FEATURES]
+
+    def judged(self) -> Any:
+        """The last PRICE_WINDOW_ROWS rows."""
+        return self.values[-PRICE_WINDOW_ROWS:]
 
 
-def _bar_rules(symbol: str, day: dt.date, row: Any) -> list[Finding]:
+def _bar_rules(symbol: str, day: dt.date, bar: Sequence[float]) -> list[Finding]:
     out: list[Finding] = []
-    o, h, low, c, v = (float(row[k]) for k in PRICE_COLUMNS)
+    o, h, low, c, v = (float(x) for x in bar)
 
     def add(column: str, value: float, text: str) -> None:
         out.append(Finding(symbol, day, column, value, text))
@@ -116,62 +152,127 @@ def _bars_look_sane(prices: Any) -> bool:
         )
 
 
-def hard_findings(symbol: str, frame: Any, *, warm_up: bool) -> list[Finding]:
-    """Rules whose breach fails: the bar, positive close, volume, NaN/inf.
+def hard_findings(rows: Rows) -> list[Finding]:
+    """Rules whose breach fails, on the last PRICE_WINDOW_ROWS rows: the bar, a positive
+    close, volume, NaN in Open High Low Close Volume, ±inf in any numeric column.
 
-    ``warm_up``: the symbol has fewer than WARM_UP_ROWS rows in total, so NaN
-    in its feature columns is indicator warm-up, not a fault (±inf still is).
+    NaN elsewhere is never a finding here: VWAP is NaN wherever the fallback
+    source served the row, and a NaN feature is judged by warm-up (the contract).
     """
     import numpy as np
 
-    tail = frame.iloc[-PRICE_WINDOW_ROWS:]
-    features = feature_columns(frame)
-    values = tail[features].to_numpy(dtype="float64")
-    features_ok = not np.isinf(values).any() and (warm_up or not np.isnan(values).any())
-    if features_ok and _bars_look_sane(tail[PRICE_COLUMNS].to_numpy(dtype="float64")):
+    judged = rows.judged()
+    bars, others = judged[:, : len(PRICE_COLUMNS)], judged[:, len(PRICE_COLUMNS) :]
+    if not np.isinf(others).any() and _bars_look_sane(bars):
         return []
     out: list[Finding] = []
-    for day, row in _rows(frame, PRICE_WINDOW_ROWS):
-        out += _bar_rules(symbol, day, row)
-        for column in features:
-            value = float(row[column])
-            if math.isinf(value) or (math.isnan(value) and not warm_up):
-                out.append(Finding(symbol, day, column, value, f"{column} {num(value)}"))
+    first_other = len(PRICE_COLUMNS)
+    others_named = rows.columns[first_other:]
+    for day, row in zip(rows.sessions[-len(judged) :], judged, strict=True):
+        out += _bar_rules(rows.symbol, day, row[:first_other])
+        for column, value in zip(others_named, row[first_other:].tolist(), strict=True):
+            if math.isinf(value):
+                out.append(Finding(rows.symbol, day, column, value, f"{column} {num(value)}"))
     return out
 
 
-def nan_features_in_window(frame: Any) -> bool:
-    """True when a feature column holds NaN in the judged rows (warm-up decides)."""
+def nan_features(rows: Rows) -> list[Finding]:
+    """Each (session, feature) NaN in the last PRICE_WINDOW_ROWS rows, in row order."""
     import numpy as np
 
-    features = feature_columns(frame)
-    values = frame.iloc[-PRICE_WINDOW_ROWS:][features].to_numpy(dtype="float64")
-    return bool(features) and bool(np.isnan(values).any())
+    features = rows.features
+    nan = np.isnan(rows.judged()[:, features])
+    if not nan.any():
+        return []
+    sessions = rows.sessions[-PRICE_WINDOW_ROWS:]
+    found = zip(*np.nonzero(nan), strict=True)
+    return [
+        Finding(
+            rows.symbol, sessions[r], rows.columns[features[c]], math.nan, rows.columns[features[c]]
+        )
+        for r, c in found
+    ]
 
 
-def soft_findings(symbol: str, frame: Any) -> list[Finding]:
+def last_row_features(rows: Rows) -> tuple[frozenset[str], frozenset[str]]:
+    """(the feature columns a symbol has, those NaN on its last row)."""
+    import numpy as np
+
+    features = rows.features
+    names = frozenset(rows.columns[i] for i in features)
+    if not len(rows.values) or not features:
+        return names, frozenset()
+    last = rows.values[-1, features]
+    return names, frozenset(rows.columns[features[i]] for i in np.flatnonzero(np.isnan(last)))
+
+
+def nan_on_every_last_row(
+    stocks: Mapping[str, tuple[frozenset[str], frozenset[str]]],
+    past_warm_up: Callable[[Sequence[str]], set[str]],
+    minimum: int = MIN_STOCKS_FOR_ALL_NAN,
+) -> dict[str, int]:
+    """feature -> how many stocks have it, for each feature NaN on the last row of every stock
+    past warm-up that has the column, when at least ``minimum`` of them have it.
+
+    ``stocks``: symbol -> ``last_row_features``; ``past_warm_up(symbols)``: those of
+    ``symbols`` with at least WARM_UP_ROWS rows. Asked only about the symbols that can
+    decide a feature, so a healthy universe costs no row count at all.
+    """
+    every = sorted({f for _, nan in stocks.values() for f in nan})
+    out: dict[str, int] = {}
+    for feature in every:
+        nan = [s for s, (_, n) in stocks.items() if feature in n]
+        if len(nan) < minimum:
+            continue  # too few, even if every one of them is past warm-up
+        have = [s for s, (f, n) in stocks.items() if feature in f and feature not in n]
+        if past_warm_up(have):
+            continue  # a stock past warm-up computed it: not everyone's computation broke
+        judged = past_warm_up(nan)
+        if len(judged) >= minimum:
+            out[feature] = len(judged)
+    return out
+
+
+def _move(symbol: str, day: dt.date, before: float, now: float) -> Finding | None:
+    if not before > 0:
+        return None
+    move = now / before - 1
+    if math.isfinite(move) and abs(move) > MAX_MOVE:
+        text = f"Close {move:+.1%} from {num(before)} to {num(now)}"
+        return Finding(symbol, day, "Close", now, text)
+    return None
+
+
+def volume_baseline(volume: Any, i: int) -> float | None:
+    """The median of the positive volumes among the VOLUME_MEDIAN_ROWS rows before row ``i``;
+    None (not judged) with fewer rows before it or none of them positive."""
+    import numpy as np
+
+    if i < VOLUME_MEDIAN_ROWS:
+        return None
+    earlier = volume[i - VOLUME_MEDIAN_ROWS : i]
+    positive = earlier[earlier > 0]
+    return float(np.median(positive)) if len(positive) else None
+
+
+def soft_findings(rows: Rows) -> list[Finding]:
     """Rules whose breach only warns: a big move, no volume, a volume spike."""
-    import numpy as np
-
-    close = frame["Close"].to_numpy(dtype="float64")
-    volume = frame["Volume"].to_numpy(dtype="float64")
+    close = rows.values[:, PRICE_COLUMNS.index("Close")]
+    volume = rows.values[:, PRICE_COLUMNS.index("Volume")]
     out: list[Finding] = []
-    for i in range(max(len(frame) - PRICE_WINDOW_ROWS, 0), len(frame)):
-        day = frame.index[i].date()
-        if i > 0 and close[i - 1] > 0:
-            before, now = float(close[i - 1]), float(close[i])
-            move = now / before - 1
-            if math.isfinite(move) and abs(move) > MAX_MOVE:
-                text = f"Close {move:+.1%} from {num(before)} to {num(now)}"
-                out.append(Finding(symbol, day, "Close", now, text))
+    for i in range(max(len(close) - PRICE_WINDOW_ROWS, 0), len(close)):
+        day = rows.sessions[i]
+        # From the row just before the window into it, too.
+        move = _move(rows.symbol, day, float(close[i - 1]), float(close[i])) if i > 0 else None
+        if move is not None:
+            out.append(move)
         v = float(volume[i])
         if v == 0:
-            out.append(Finding(symbol, day, "Volume", v, "Volume 0"))
-        earlier = volume[max(i - VOLUME_MEDIAN_ROWS, 0) : i]
-        baseline = float(np.median(earlier)) if len(earlier) else math.nan
-        if math.isfinite(baseline) and v > MAX_VOLUME_MULTIPLE * baseline:
-            text = f"Volume {num(v)} > {MAX_VOLUME_MULTIPLE:g}x median {num(baseline)}"
-            out.append(Finding(symbol, day, "Volume", v, text))
+            out.append(Finding(rows.symbol, day, "Volume", v, "Volume 0"))
+        baseline = volume_baseline(volume, i)
+        if baseline is not None and v > VOLUME_SPIKE_FACTOR * baseline:
+            text = f"Volume {num(v)} > {VOLUME_SPIKE_FACTOR:g}x median {num(baseline)}"
+            out.append(Finding(rows.symbol, day, "Volume", v, text))
     return out
 
 

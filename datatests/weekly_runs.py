@@ -1,19 +1,51 @@
-"""Earlier weekly runs under ``market_data/weekly/<date>/``, found by listing the bucket."""
+"""This week's constituents and earlier weekly runs under ``market_data/weekly/<date>/``."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from typing import Any
 
 import pytest
 
 from pytest_dataflight import is_store_failure
 
+from . import artifact_schemas as schemas
+from .artifacts import read_artifact
 from .layout import CONSTITUENTS_JSON, WEEKLY_ROOT, weekly_key
 
 # A redrive on Sunday must compare with last week, not with Saturday's attempt.
 MIN_DAYS_BEFORE = 5
+
+_TICKERS_ONLY = schemas.CONSTITUENTS.outline("tickers")
+
+
+def named(ticker: Any) -> bool:
+    """A ticker as the schema's `tickers` items have it: a string without whitespace."""
+    return isinstance(ticker, str) and re.fullmatch(r"\S+", ticker) is not None
+
+
+def this_weeks_tickers(s3: Any, bucket: str, run_date: dt.date) -> tuple[str, list[str]]:
+    """(key, distinct ticker names) of this week's constituents.json; fails if it has no
+    `tickers` array. What is in the array is constituents_json's to judge: entries that are
+    not names are left out here, so one bad entry fails one contract."""
+    key = weekly_key(run_date, CONSTITUENTS_JSON)
+    tickers = read_artifact(s3, bucket, key, _TICKERS_ONLY)["tickers"]
+    return key, sorted({t for t in tickers if named(t)})
+
+
+def this_weeks_tickers_or_why(
+    s3: Any, bucket: str, run_date: dt.date
+) -> tuple[str, list[str] | None, str]:
+    """(key, tickers, "") or, when constituents.json cannot be read (absent, not JSON, no
+    `tickers` array), (key, None, why): the universe_* contracts then judge every stock.
+    A store that failed still errors the contract: that is no verdict on the file."""
+    key = weekly_key(run_date, CONSTITUENTS_JSON)
+    try:
+        return (*this_weeks_tickers(s3, bucket, run_date), "")
+    except pytest.fail.Exception as exc:
+        return key, None, str(exc.msg)
 
 
 def weekly_dates(s3: Any, bucket: str) -> list[dt.date]:

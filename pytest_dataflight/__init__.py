@@ -12,11 +12,21 @@ from typing import TYPE_CHECKING, Any
 from .options import add_option, option_value
 from .report.evidence import Evidence
 from .run.contract import ContractInfo, contract
+from .run.policy import Threshold, Thresholds, Waivers
 from .run.settings import OptionSpec
 from .run.state import usage_error
 from .run.thresholds import soft_threshold, warn
 from .stores.artifact_schema import ArtifactSchema, Violation, describe_violations
-from .stores.clients import ReadOnlyViolation, StoreUnreachable, is_store_failure
+from .stores.clients import (
+    ApiUnavailable,
+    BucketMissing,
+    CredentialsRefused,
+    LibraryMissing,
+    MissingStore,
+    ReadOnlyViolation,
+    StoreUnreachable,
+    is_store_failure,
+)
 from .stores.masking import mask_url
 from .stores.trading_calendar import TradingCalendar
 from .stores.windows import SymbolWindow, Window, WindowCache
@@ -41,16 +51,24 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0"
 
 __all__ = [
+    "ApiUnavailable",
     "ArtifactSchema",
+    "BucketMissing",
     "ContractInfo",
+    "CredentialsRefused",
     "Evidence",
+    "LibraryMissing",
+    "MissingStore",
     "MockWorld",
     "OptionSpec",
     "ReadOnlyViolation",
     "StoreUnreachable",
     "SymbolWindow",
+    "Threshold",
+    "Thresholds",
     "TradingCalendar",
     "Violation",
+    "Waivers",
     "Window",
     "WindowCache",
     "__version__",

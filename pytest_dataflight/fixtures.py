@@ -9,14 +9,21 @@ from typing import Any
 import pytest
 
 from .report.evidence import Evidence
+from .report.verdicts import Prop
 from .run.contract import ContractInfo
-from .run.state import RunState, get_state
-from .stores.clients import Endpoints, WriteMode
+from .run.policy import Thresholds, Waivers, thresholds_in_force, waivers_for
+from .run.state import RunState, get_state, state_key
+from .stores.clients import Endpoints, LibraryMissing, StoreUnreachable, WriteMode
 from .stores.secret_store import SecretStore
 from .stores.trading_calendar import TradingCalendar
 
 HTTP_CONNECT_TIMEOUT_S = 3.0
 HTTP_READ_TIMEOUT_S = 5.0
+# An external API is asked up to 3 times (2 retries) before an outage is reported.
+HTTP_RETRIES = 2
+HTTP_BACKOFF_S = 0.25
+# Answers that say the API failed rather than refused us: an outage, retried.
+OUTAGE_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 
 def _state(request: pytest.FixtureRequest) -> RunState:
@@ -84,10 +91,7 @@ def arctic_library(arctic: Any) -> Callable[[str], Any]:
 
     def get(name: str) -> Any:
         if not arctic.has_library(name):
-            raise LookupError(
-                f"ArcticDB library {name!r} does not exist "
-                f"(libraries present: {sorted(arctic.list_libraries()) or 'none'})"
-            )
+            raise LibraryMissing(name, sorted(arctic.list_libraries()))
         return arctic.get_library(name)
 
     return get
@@ -116,8 +120,11 @@ def api_urls(dataflight_endpoints: Endpoints) -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def http() -> Iterator[Any]:
-    """A ``requests.Session`` whose every call has connect/read timeouts and one
-    retry on connection failure (never on a read timeout: that is a finding)."""
+    """A ``requests.Session`` whose every call has connect/read timeouts and bounded
+    retries: no answer, a timeout, a 5xx or a 429 is asked again (with a short
+    backoff, never waiting out a ``Retry-After``); what is left after them is the
+    outage a probe reports as :class:`ApiUnavailable`. The last answer is returned,
+    not raised: a probe reads its status."""
     import requests
     from requests.adapters import HTTPAdapter
     from urllib3.util.retry import Retry
@@ -129,9 +136,18 @@ def http() -> Iterator[Any]:
             return super().send(request, **kwargs)
 
     session = requests.Session()
-    # read=False, not 0: an exhausted read=0 wraps the timeout in MaxRetryError, which
-    # requests reports as ConnectionError; False re-raises it as requests.ReadTimeout.
-    retry = Retry(total=1, connect=1, read=False, status=0, other=0)
+    retry = Retry(
+        total=HTTP_RETRIES,
+        connect=HTTP_RETRIES,
+        read=1,  # a silent API costs read timeout x 2: enough to call it an outage
+        status=HTTP_RETRIES,
+        other=0,
+        status_forcelist=OUTAGE_STATUSES,
+        allowed_methods=frozenset({"GET", "HEAD"}),
+        backoff_factor=HTTP_BACKOFF_S,
+        respect_retry_after_header=False,  # a Retry-After of an hour would hang the check
+        raise_on_status=False,
+    )
     adapter = TimeoutAdapter(max_retries=retry)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
@@ -149,6 +165,49 @@ def evidence(request: pytest.FixtureRequest) -> Iterator[Evidence]:
     yield record
     # Plain dict, at teardown: user_properties must survive xdist's serialisation.
     request.node.user_properties.append(("dataflight_evidence", record.to_json()))
+
+
+def _contract(request: pytest.FixtureRequest, fixture: str) -> ContractInfo:
+    info = ContractInfo.from_item(request.node)
+    if info is None:
+        raise pytest.UsageError(
+            f"the {fixture} fixture belongs to a contract: declare {request.node.name} "
+            "with @pytest_dataflight.contract"
+        )
+    return info
+
+
+@pytest.fixture
+def thresholds(request: pytest.FixtureRequest) -> Thresholds:
+    """The values in force of this contract's declared thresholds: its defaults
+    (``@contract(thresholds=...)``), as a policy file may have changed them."""
+    info = _contract(request, "thresholds")
+    return thresholds_in_force(info.name, info.thresholds, _state(request).policy)
+
+
+@pytest.fixture
+def waivers(request: pytest.FixtureRequest, evidence: Evidence) -> Iterator[Waivers]:
+    """``waivers.split(findings, subject)`` -> (kept, waived): the findings whose subject
+    a policy waiver in force names leave the verdict and are listed in the evidence
+    as waived (never hidden); the report says what each waiver did."""
+    info = _contract(request, "waivers")
+    state = _state(request)
+    found = waivers_for(info.name, state.policy, state.settings.run_date)
+    yield found
+    if found.waived:
+        evidence["waived"] = found.waived
+    if found.counts:
+        counts = {str(index): n for index, n in found.counts.items()}
+        request.node.user_properties.append((Prop.WAIVED.value, counts))
+
+
+@pytest.fixture(autouse=True)
+def _dataflight_policy_gate(request: pytest.FixtureRequest) -> None:
+    # A policy on S3 that the store could not serve: no contract may run on
+    # defaults it was not meant to run on; each errors with the reason (retry).
+    state = request.config.stash.get(state_key, None)
+    if state is not None and state.policy_problem and ContractInfo.from_item(request.node):
+        raise StoreUnreachable(state.policy_problem)
 
 
 @pytest.fixture(scope="session")

@@ -35,6 +35,7 @@ import pytest
 
 from . import hookspecs, options
 from .fixtures import (  # noqa: F401 - fixtures are found by pytest through this module
+    _dataflight_policy_gate,
     api_urls,
     arctic,
     arctic_library,
@@ -47,14 +48,26 @@ from .fixtures import (  # noqa: F401 - fixtures are found by pytest through thi
     s3,
     secret,
     target,
+    thresholds,
     trading_calendar,
+    waivers,
 )
 from .report import catalog, redaction, reporter, verdicts
 from .report.build import write_atomic
 from .report.outcome import Outcome
 from .run import distributed
-from .run.contract import STAGES, ContractInfo, add_phase_markers
+from .run.contract import (
+    STAGES,
+    ContractInfo,
+    add_phase_markers,
+    apply_severities,
+    declared_thresholds,
+)
 from .run.live import live_endpoints
+from .run.policy import PolicyError
+from .run.policy import check as check_policy
+from .run.policy import parse as parse_policy
+from .run.policy_source import PolicyMissing, read_policy
 from .run.settings import Settings, missing_for_data_suite
 from .run.state import RunState, settings_key, state_key, usage_error
 from .stores import clients
@@ -63,8 +76,17 @@ from .stores.clients import Endpoints
 _env_key = pytest.StashKey[pytest.MonkeyPatch]()
 _sigterm_key = pytest.StashKey[Any]()
 
-# Runs that only show information: nothing is checked, no report is replaced.
-_INFORMATIONAL = ("collectonly", "showfixtures", "show_fixtures_per_test", "setuponly", "setupplan")
+# Runs that only show information: nothing is checked, no report is written or
+# replaced, whatever data options come with them. (--version never configures.)
+_INFORMATIONAL = (
+    "help",
+    "markers",
+    "collectonly",
+    "showfixtures",
+    "show_fixtures_per_test",
+    "setuponly",
+    "setupplan",
+)
 _SUITE_HOOKS = ("pytest_dataflight_seed", "pytest_dataflight_faults", "pytest_dataflight_apis")
 
 
@@ -86,7 +108,8 @@ def pytest_load_initial_conftests(
     # After yield: the suite's conftests have added their options by now.
     namespace, unknown = parser.parse_known_and_unknown_args(args)
     flags = [arg for arg in unknown if str(arg).startswith("-")]
-    if flags and not distributed.is_worker(early_config):
+    listing = any(getattr(namespace, name, False) for name in _INFORMATIONAL)
+    if flags and not listing and not distributed.is_worker(early_config):
         settings, _ = options.read_settings(early_config, data_suite=False, namespace=namespace)
         if _is_data_run(early_config, settings, []):
             message = f"unrecognized arguments: {' '.join(map(str, flags))}"
@@ -103,10 +126,14 @@ def pytest_configure(config: pytest.Config) -> None:
     redaction.register(config)
     if not distributed.is_worker(config):
         # Before any usage error below: the reporter must be there to report it.
-        reporter.register(config, settings, data_run)
-        problems = problems or _run_problems(config, settings)
+        reporter.register(config, settings, data_run, informational=_listing(config))
+        # An informational run touches no store and writes no report: the data
+        # options that come with it (a live target without a bucket) are not its problem.
+        problems = [] if _listing(config) else problems or _run_problems(config, settings)
         if problems:
             raise usage_error(config, "\n".join(problems))
+        if settings.policy and not _listing(config):
+            _load_policy(config, state)
         state.start_endpoints = _starter(config, settings)
         _install_sigterm(config)
         if config.pluginmanager.hasplugin("xdist"):
@@ -114,6 +141,7 @@ def pytest_configure(config: pytest.Config) -> None:
             config.pluginmanager.register(distributed.Controller(intake), "dataflight-xdist")
     else:
         distributed.adopt_target(config, state)
+        distributed.adopt_policy(config, state)
         config.pluginmanager.register(distributed.WorkerFacts(config), "dataflight-worker")
     _install_env(config, settings)
 
@@ -126,6 +154,12 @@ def pytest_report_header(config: pytest.Config) -> str | None:
 @pytest.hookimpl(tryfirst=True)  # tryfirst: before -m deselects on these markers
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     add_phase_markers(config, items)
+    state = config.stash.get(state_key, None)
+    if state is not None:
+        # Every contract's thresholds, deselected ones included: a policy may name them.
+        state.declared = declared_thresholds(items)
+        if state.policy is not None:
+            apply_severities(items, state.policy)
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
@@ -139,17 +173,27 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     missing = missing_for_data_suite(config.stash[settings_key])
     # A broken schema is the suite's bug: a usage error now, not each contract "failed".
     missing += [problem for problem in [_schema_problem(session.items)] if problem]
+    state = config.stash[state_key]
+    if state.policy is not None:
+        missing += check_policy(state.policy, state.declared)
     if missing:
         # Only workers collect under xdist: the controller ends the run with the same error.
         distributed.report_usage_error(config, "\n".join(missing))
         raise usage_error(config, "\n".join(missing))
-    state = config.stash[state_key]
     if state.start_endpoints is not None and state.endpoints is None:
         # Start the target now rather than inside the first contract's setup, so
         # contract durations measure contracts. A failure is kept in state and
         # each check that needs the target errors with it.
         with contextlib.suppress(Exception):
             state.get_endpoints()
+    if state.unservable is not None:
+        settings = state.settings
+        message = (
+            f"the {settings.target} target cannot serve run date {settings.run_date}: "
+            f"{state.unservable}; choose a later run date"
+        )
+        distributed.report_usage_error(config, message)
+        raise usage_error(config, message)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -208,6 +252,7 @@ def _write_catalog(config: pytest.Config, items: list[pytest.Item], path: str) -
                     else None
                 ),
                 faults=tuple(proven.get(info.name, ())),
+                thresholds=tuple((n, t.describe()) for n, t in info.thresholds.items()),
             )
         )
     problem = _schema_problem(items)
@@ -380,6 +425,21 @@ def _starter(config: pytest.Config, settings: Settings) -> Callable[[], Endpoint
         return live_endpoints(settings, _merged(hook.pytest_dataflight_apis()), os.environ)
 
     return {"mock": start_mock, "live": start_live}.get(settings.target or "")
+
+
+def _load_policy(config: pytest.Config, state: RunState) -> None:
+    """Read and parse the policy before anything runs: a missing or broken file is a
+    usage error; one on S3 the store could not serve makes every contract an error."""
+    source = state.settings.policy or ""
+    base = Path(config.invocation_params.dir)
+    try:
+        data = read_policy(source, base, state.settings, os.environ)
+        state.policy = parse_policy(data, source)
+        state.policy_text = data.decode("utf-8")
+    except (PolicyMissing, PolicyError) as exc:
+        raise usage_error(config, str(exc)) from None
+    except clients.StoreUnreachable as exc:
+        state.policy_problem = str(exc)
 
 
 def _install_env(config: pytest.Config, settings: Settings) -> None:

@@ -19,6 +19,8 @@ import requests  # noqa: F401, E402
 # Likewise the mock world: it keeps its frames and its ArcticDB template for the
 # process (datatests/arctic_template.py), which a run that imported it first would drop.
 import datatests.mock_world  # noqa: F401, E402
+from pytest_dataflight.report.outcome import TestFacts, outcome_of
+from pytest_dataflight.report.verdicts import record
 
 REPO = Path(__file__).resolve().parent.parent
 DATATESTS = REPO / "datatests"
@@ -48,35 +50,24 @@ CONTRACTS = [
 
 def outcomes(result: pytest.RunResult) -> dict[str, str]:
     """contract name -> passed | warned | failed | error | skipped, from the in-process
-    run's reports.
-
-    ``error``: the contract could not be evaluated (setup raised, or the plugin
-    marked it unevaluated because the store did not answer). ``warned``: a soft
-    threshold was crossed; pytest sees it as passed, with a ``dataflight_warned``
-    user property carrying the message.
+    run's reports, read by the plugin's own parser (``verdicts.record``) and decided
+    by its one rule (``outcome.outcome_of``): the test cannot disagree with the report.
     """
+    tests: dict[str, TestFacts] = {}
+    for report in result.reprec.getreports("pytest_runtest_logreport"):  # type: ignore[attr-defined]
+        test = tests.setdefault(report.nodeid, TestFacts(report.nodeid))
+        record(test, report, "")
     seen: dict[str, str] = {}
     messages: dict[str, str] = {}
     evidence: dict[str, Any] = {}
-    for report in result.reprec.getreports("pytest_runtest_logreport"):  # type: ignore[attr-defined]
-        name = report.nodeid.rsplit("::", 1)[-1].removeprefix("test_")
-        unevaluated = any(k == "dataflight_unevaluated" for k, _ in report.user_properties)
-        if report.when == "setup" and report.failed:
-            seen[name] = "error"
-        elif report.when == "call" and report.failed:
-            seen[name] = "error" if unevaluated else "failed"
-        elif report.skipped and name not in seen:
-            seen[name] = "skipped"
-        elif report.when == "call" and report.passed:
-            seen[name] = "passed"
-        if report.failed or report.skipped:
-            messages[name] = str(report.longrepr)[:500]
-        for key, value in report.user_properties:
-            if key == "dataflight_evidence":
-                evidence[name] = value
-            elif key == "dataflight_warned" and isinstance(value, dict):
-                seen[name] = "warned"
-                messages[name] = str(value.get("message"))[:500]
+    for nodeid, test in tests.items():
+        name = nodeid.rsplit("::", 1)[-1].removeprefix("test_")
+        outcome, message = outcome_of(test, "not run")
+        seen[name] = outcome.value
+        if message:
+            messages[name] = message[:500]
+        if test.evidence is not None:
+            evidence[name] = dict(test.evidence)
     result.dataflight_messages = messages  # type: ignore[attr-defined]
     result.dataflight_evidence = evidence  # type: ignore[attr-defined]
     return seen

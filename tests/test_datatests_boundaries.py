@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
+from typing import Any
 
 import pytest
 from datatests_helpers import describe, expect_only, run_datatests
@@ -48,8 +49,35 @@ def gap_outside_window(world: MockWorld, back: int) -> None:
     lib.write("MSFT", frame.drop(frame.index[-1 - back]))
 
 
+def _keep_last_rows(world: MockWorld, symbol: str, rows: int) -> Any:
+    """Rewrite ``symbol`` as a listing with only its last ``rows`` rows; returns the frame."""
+    lib = world.arctic.get_library(UNIVERSE_LIBRARY)
+    frame = lib.read(symbol).data.iloc[-rows:].copy()
+    lib.write(symbol, frame)
+    return frame
+
+
+def nan_feature_at_rows(world: MockWorld, rows: int) -> None:
+    """JPM holds exactly ``rows`` rows and a NaN zscore_20d on its last one: under 265 rows
+    that is warm-up (nothing to say), from 265 rows on a partial-features warning."""
+    _keep_last_rows(world, "JPM", rows)
+    _edit_rows(world, "JPM", -1, zscore_20d=float("nan"))
+
+
+def spike_after_rows(world: MockWorld, rows_before: int) -> None:
+    """NVDA holds ``rows_before`` rows and then one with 15x their median volume: the
+    baseline needs 20 rows before the judged one, so 19 is not judged and 20 warns."""
+    frame = _keep_last_rows(world, "NVDA", rows_before + 1)
+    baseline = float(frame["Volume"].iloc[:-1].median())
+    _edit_rows(world, "NVDA", -1, Volume=15 * baseline)
+
+
 def pytest_dataflight_faults() -> Mapping[str, Callable[[MockWorld], None]]:
     return {
+        "nan_feature_at_264_rows": lambda world: nan_feature_at_rows(world, 264),
+        "nan_feature_at_265_rows": lambda world: nan_feature_at_rows(world, 265),
+        "spike_after_19_rows": lambda world: spike_after_rows(world, 19),
+        "spike_after_20_rows": lambda world: spike_after_rows(world, 20),
         "churn_exactly_5_percent": churn_exactly_5_percent,
         "previous_run_5_days_before": previous_run_5_days_before,
         "volume_exactly_10x": volume_exactly_10x,
@@ -74,6 +102,12 @@ def pytest_dataflight_faults() -> Mapping[str, Callable[[MockWorld], None]]:
         ("volume_exactly_10x", {}),
         ("gap_19_sessions_back", {"universe_session_gaps": "failed"}),
         ("gap_20_sessions_back", {}),
+        # Warm-up ends at 265 rows in total (the longest feature window is 252).
+        ("nan_feature_at_264_rows", {}),
+        ("nan_feature_at_265_rows", {"universe_prices_sane": "warned"}),
+        # A volume spike is judged only with 20 rows before it.
+        ("spike_after_19_rows", {}),
+        ("spike_after_20_rows", {"universe_prices_sane": "warned"}),
     ],
 )
 def test_boundary(pytester: pytest.Pytester, variant: str, broken: dict[str, str]) -> None:

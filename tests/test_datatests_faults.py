@@ -13,16 +13,28 @@ import pytest
 from datatests_helpers import CONTRACTS, describe, expect_only, run_datatests
 from report_helpers import load_report
 
+from datatests import mock_world
 from datatests.faults import BREAKS
 
 pytestmark = pytest.mark.slow
 
 
 def test_healthy_world_passes_every_contract(pytester: pytest.Pytester) -> None:
+    # Given the healthy world: NaN VWAP, recent listings in warm-up, stale removed members
     result, observed = run_datatests(pytester, "2026-04-18")
     assert expect_only(observed, {}) == [], describe(result)
     assert sorted(observed) == sorted(CONTRACTS)
     assert result.ret == pytest.ExitCode.OK
+    # Then the removed members are named with how far behind they are, never failed
+    fresh = result.dataflight_evidence["universe_fresh"]  # type: ignore[attr-defined]
+    assert fresh["not_constituents_count"] == len(mock_world.REMOVED_MEMBERS)
+    assert "ZZA: ends 2026-04-14, 3 sessions behind" in fresh["not_constituents"]
+    assert fresh["checked"] == mock_world.CONSTITUENT_COUNT
+    # And warm-up is decided from metadata for the few stocks that need it, not for all
+    prices = result.dataflight_evidence["universe_prices_sane"]  # type: ignore[attr-defined]
+    # (the recent listings and removed members with NaN long-window features in the window)
+    assert 0 < prices["row_counts_read"] <= 2 * len(mock_world.REMOVED_MEMBERS)
+    assert fresh["stocks"] == mock_world.CONSTITUENT_COUNT + len(mock_world.REMOVED_MEMBERS)
 
 
 # Contracts no fault can break alone, and why that is the truth rather than a gap.
@@ -60,7 +72,17 @@ MESSAGES = {
     "pointer_not_rolled": "date is '2026-04-11', expected '2026-04-18'",
     "constituents_799": "799 distinct tickers, expected at least 800",
     "constituents_duplicate": "799 distinct tickers (800 listed, 1 duplicates)",
-    "one_stale_ticker": "1 of 903 universe tickers are more than 2 NYSE sessions behind",
+    # Only the constituent is named, not the removed members that are stale beside it.
+    "one_stale_ticker": "1 of 903 universe stocks listed in "
+    "market_data/weekly/2026-04-18/constituents.json are more than 2 NYSE sessions behind "
+    "2026-04-17 (macro.SPY's last row): MOG-A ends 2026-04-14, 3 sessions behind; research",
+    "removed_member_still_listed": "1 of 904 universe stocks listed in "
+    "market_data/weekly/2026-04-18/constituents.json are more than 2 NYSE sessions behind "
+    "2026-04-17 (macro.SPY's last row): ZZD ends 2026-03-10, 27 sessions behind; research",
+    "constituents_unreadable": "5 of 908 universe stocks (all judged: "
+    "market_data/weekly/2026-04-18/constituents.json cannot be read) are more than 2 NYSE",
+    "constituents_share_no_stock": "none of the 903 tickers of "
+    "market_data/weekly/2026-04-18/constituents.json is a stock of ArcticDB library 'universe'",
     "alternative_source_breached": "news 0.79 < 0.80, options_flow 0.42 < 0.80",
     "short_interest_absent": "is absent (short interest may be disabled)",
     "alternative_manifest_absent": "is absent (phase 2 has not written it)",
@@ -74,9 +96,16 @@ MESSAGES = {
     "price_volume_negative": "GOOGL 2026-04-17 Volume -1200 < 0",
     "price_nan_open": "META 2026-04-17 Open nan",
     "feature_inf": "JPM 2026-04-17 rsi_14 inf",
-    "feature_nan_after_warm_up": "XOM 2026-04-17 zscore_20d nan",
+    "feature_nan_after_warm_up": "1 NaN feature value in the last 5 rows of 1 stock past "
+    "warm-up (zscore_20d 1): XOM 2026-04-17 zscore_20d; consumers not blocked",
+    # 903 constituents but MSFT, less the 3 recent listings (in warm-up: they do not count)
+    "feature_nan_all_but_one": "899 NaN feature values in the last 5 rows of 899 stocks past "
+    "warm-up (high_252d_ratio 899): AAA 2026-04-17 high_252d_ratio; ",
+    "feature_nan_everywhere": "1 feature NaN on the last row of every constituent past "
+    "warm-up (265 rows) that has it: high_252d_ratio (all 900); its computation broke",
+    "vwap_inf": "1 symbol breaks price rules (1 value): BRK-B 2026-04-17 VWAP inf;",
     "price_big_move": "AAPL 2026-04-17 Close +",
-    "price_volume_zero": "BRK.B 2026-04-17 Volume 0",
+    "price_volume_zero": "BRK-B 2026-04-17 Volume 0",
     "price_volume_spike": "AAA 2026-04-17 Volume ",
     "session_gap": "1 universe stock misses 1 NYSE session within the last 20 sessions "
     "ending at its last row: JPM 2026-04-14",

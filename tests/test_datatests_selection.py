@@ -66,7 +66,8 @@ def test_universe_sample_is_deterministic_and_still_finds_staleness(
     second, _ = run_datatests(pytester, "2026-04-18", *args, faults=["universe_partial_write"])
     ev1 = first.dataflight_evidence["universe_fresh"]  # type: ignore[attr-defined]
     ev2 = second.dataflight_evidence["universe_fresh"]  # type: ignore[attr-defined]
-    assert ev1["checked"] == 5 and ev1["stocks"] == 903
+    # (the universe also holds the 5 removed members, which are never judged)
+    assert ev1["checked"] == 5 and ev1["stocks"] == 908 and ev1["constituents"] == 903
     assert ev1["stale_tickers"] == ev2["stale_tickers"]
     assert observed["universe_fresh"] == "failed"
 

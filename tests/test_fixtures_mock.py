@@ -111,8 +111,9 @@ def test_http_reaches_the_stub(http, api_urls):
 
 
 def test_http_times_out_on_a_hanging_route(http, api_urls, monkeypatch):
+    # One retry of the read, then the timeout (wrapped by urllib3's retry budget).
     monkeypatch.setattr("pytest_dataflight.fixtures.HTTP_READ_TIMEOUT_S", 0.5)
-    with pytest.raises(requests.exceptions.ReadTimeout, match="read timeout=0.5"):
+    with pytest.raises(requests.exceptions.ConnectionError, match="read timeout=0.5"):
         http.get(api_urls["fred"] + "/fred/slow")
 
 
@@ -144,12 +145,11 @@ def test_every_fixture_on_the_mock_target(
     result.assert_outcomes(passed=13, failed=1)
     failed = [r.nodeid for r in result.reprec.getfailures()]  # type: ignore[attr-defined]
     assert failed == ["test_fixtures.py::test_arctic_library_missing"]
+    # in one line, without a traceback: a missing library is a known failure
     result.stdout.fnmatch_lines(
-        [
-            "E * LookupError: ArcticDB library 'universe' does not exist "
-            "(libraries present: ?'macro'?)"
-        ]
+        ["ArcticDB library 'universe' does not exist (libraries present: macro)"]
     )
+    assert "LookupError" not in result.stdout.str()
     # And the evidence was recorded as plain JSON, long lists cut with a count
     evidence = _evidence(result, "test_evidence")
     assert evidence["last_row"] == "2026-04-17"

@@ -35,7 +35,7 @@ PURE = {
     "mock": None,
     "testing": None,
     "report": {"build", "outcome", "size", "evidence", "summary", "catalog"},
-    "run": {"settings", "live"},
+    "run": {"settings", "live", "policy", "policy_source"},
 }
 # The top imports mock/ only inside the functions that serve a mock run.
 LAZY_MOCK_IMPORTERS = {"plugin", ""}  # "": the package's __init__

@@ -192,6 +192,19 @@ def test_headline_stays_one_line_under_1000_chars_with_200_failures() -> None:
     assert headline.startswith("dataflight FAILED run-date=2026-04-18 target=mock: 200 of 200")
 
 
+def test_a_report_full_of_quotes_fits_a_state_machine_once_escaped() -> None:
+    # Given 3,000 failed contracts whose messages are mostly quotes (each one
+    # escaped doubles in a Step Functions state: S3 getObject's Body is a JSON string)
+    entries = [
+        ran(f"quoted_{i:04d}", ["research"], "failed", message='"' * 400) for i in range(3_000)
+    ]
+    report = build(facts(*entries, exit_code=1))
+    # Then the report as a state machine holds it fits the budget, and so within 256 KB
+    escaped = len(json.dumps(rpt.dumps(report).decode("utf-8")).encode("utf-8"))
+    assert escaped == rpt.state_size(report) <= rpt.MAX_REPORT_BYTES < 256 * 1024
+    assert report["truncation"]["contracts_omitted"] > 0  # what did not fit is counted
+
+
 def test_10000_stale_tickers_fit_in_256kb_and_the_cut_is_counted() -> None:
     tickers = [f"T{i:05d}" for i in range(10_000)]
     huge_message = f"10000 of 10000 symbols stale: {tickers}"

@@ -409,6 +409,51 @@ def test_runs_that_are_not_data_runs_write_no_report(pytester: pytest.Pytester) 
     assert not (pytester.path / REPORT_NAME).exists()
 
 
+INFO_SUITE_CONFTEST = """
+def pytest_addoption(parser):
+    parser.addoption("--universe-sample", type=int, help="check a sample of the universe")
+
+
+def pytest_dataflight_seed(world):
+    world.put_json("x.json", {})
+"""
+
+
+@pytest.mark.parametrize(
+    "shows", [("--help",), ("--version",), ("--fixtures",), ("--markers",), ("--collect-only",)]
+)
+@pytest.mark.parametrize("target", ["mock", "live"])
+def test_informational_runs_never_write_or_replace_a_report(
+    pytester: pytest.Pytester,
+    monkeypatch: pytest.MonkeyPatch,
+    shows: tuple[str, ...],
+    target: str,
+) -> None:
+    # Given a data suite in its own folder, and the last real report beside it and inside it
+    suite = pytester.mkdir("datatests")
+    (suite / "conftest.py").write_text(INFO_SUITE_CONFTEST)
+    (suite / "test_contracts.py").write_text(PLAIN_CONTRACTS)
+    last_real = '{"status": "passed", "run_id": "earlier"}'
+    for folder in (pytester.path, suite):
+        (folder / REPORT_NAME).write_text(last_real)
+    args = ("-p", "no:cacheprovider", "--run-date", "2026-04-18", "--target", target)
+    # When it only shows information, with the data options (live: without a bucket),
+    # from the repository and from inside the suite's folder
+    outer = pytester.runpytest("datatests", *args, *shows)
+    monkeypatch.chdir(suite)
+    inner = pytester.runpytest(".", *args, *shows)
+    # Then each succeeds and leaves every report as it was, and writes no other one
+    for result in (outer, inner):
+        assert result.ret == pytest.ExitCode.OK, result.stdout.str() + result.stderr.str()
+    for folder in (pytester.path, suite):
+        assert (folder / REPORT_NAME).read_text() == last_real
+    assert sorted(p.name for p in suite.iterdir() if p.suffix == ".json") == [REPORT_NAME]
+    if shows == ("--help",):
+        # and the help names the suite's own options
+        outer.stdout.fnmatch_lines(["*--universe-sample*"])
+        inner.stdout.fnmatch_lines(["*--universe-sample*"])
+
+
 SIGNAL_CONTRACTS = """
 import pathlib
 import time

@@ -107,6 +107,10 @@ def test_error_run(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, c
     assert report["status"] == "error"
     assert "dataflight: error" in mine and "| s3_bucket_reachable | error | producer |" in mine
     assert "**Blocked consumers:** producer" in mine
+    # and the root cause, once, with the contract it took down
+    [cause] = report["causes"]
+    assert "### Root causes" in mine
+    assert f"- {cause['cause']} (error, 1 contract: s3_bucket_reachable)" in mine
 
 
 def test_usage_error_run(pytester: pytest.Pytester, canary: str) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from plugin_helpers import (
     NO_CACHE,
@@ -215,6 +217,61 @@ def test_every_missing_setting_is_listed_with_the_bad_ones(
     pytester.makepyfile(test_data=PLAIN)
     result = pytester.runpytest(*NO_CACHE, "--run-date", "tomorrow")
     assert_usage_error(result, "invalid run date 'tomorrow'*", "a data suite needs a target: *")
+
+
+@pytest.mark.parametrize("run_date", ["1990-01-05", "1991-12-31"])
+def test_run_date_without_the_history_a_run_reads_is_a_usage_error(
+    pytester: pytest.Pytester, run_date: str
+) -> None:
+    # Given a data suite; when the run date leaves the calendar no two years to read back
+    pytester.makeconftest(FAULTS_CONFTEST)
+    pytester.makepyfile(test_data=PLAIN)
+    result = pytester.runpytest(*NO_CACHE, "--run-date", run_date, "--target", "mock")
+    # Then it is a usage error naming the first run date that works, not a retryable error
+    assert_usage_error(
+        result,
+        f"run date {run_date} is out of range: a run reads up to 2 years of sessions before "
+        "its run date and the XNYS calendar starts on 1990-01-01; "
+        "choose a run date from 1992-01-01",
+    )
+
+
+# A mock world that seeds more history than the calendar can answer for.
+DEEP_HISTORY_CONFTEST = """
+import datetime as dt
+
+
+def pytest_dataflight_seed(world):
+    world.calendar.previous_sessions(dt.date(1992, 1, 3), 2000)
+"""
+DEEP_HISTORY_CONTRACT = """
+from pytest_dataflight import contract
+
+
+@contract(stage="postflight", phases=[], consumers=["research"])
+def test_pointer(s3):
+    pass
+"""
+
+
+@pytest.mark.parametrize("workers", [(), ("-n", "2")])
+def test_run_date_the_mock_world_cannot_seed_is_a_usage_error(
+    pytester: pytest.Pytester, workers: tuple[str, ...]
+) -> None:
+    # Given a mock world whose history for this run date reaches before the calendar
+    pytester.makeconftest(DEEP_HISTORY_CONFTEST)
+    pytester.makepyfile(test_data=DEEP_HISTORY_CONTRACT)
+    # When the suite runs, serially or on workers
+    args = (*NO_CACHE, "--run-date", "1992-01-03", "--target", "mock", *workers)
+    # (xdist workers are processes of their own: so is the run.)
+    result = pytester.runpytest_subprocess(*args) if workers else pytester.runpytest(*args)
+    # Then it is a usage error (exit 4) saying why, not an error to retry
+    assert result.ret == pytest.ExitCode.USAGE_ERROR, result.stdout.str() + result.stderr.str()
+    result.stderr.fnmatch_lines(
+        ["ERROR: the mock target cannot serve run date 1992-01-03: XNYS calendar cannot answer*"]
+    )
+    report = json.loads((pytester.path / "dataflight-report.json").read_text())
+    assert (report["status"], report["exit_code"]) == ("error", 4)
 
 
 @pytest.mark.parametrize("run_date", ["1985-01-05", "2080-01-06"])

@@ -27,6 +27,8 @@ class Route:
     body: Any = None
     hang: bool = False
     content_type: str = "application/json"
+    # A blip: the first ``fail_first`` requests answer 503, later ones as declared.
+    fail_first: int = 0
 
     def payload(self) -> bytes:
         if self.body is None:
@@ -65,13 +67,16 @@ class HttpStub:
         body: Any = None,
         hang: bool = False,
         content_type: str = "application/json",
+        fail_first: int = 0,
     ) -> None:
         """Declare what ``GET /<api>/<path>`` answers (query strings are ignored).
 
         ``content_type`` lets a fault answer as something other than the API (a
-        captive portal's ``text/html`` login page, say).
+        captive portal's ``text/html`` login page, say); ``fail_first`` makes the
+        first requests answer 503, as an API does in a blip that retries ride out.
         """
-        self._routes[(api, "/" + path.lstrip("/"))] = Route(status, body, hang, content_type)
+        route = Route(status, body, hang, content_type, fail_first)
+        self._routes[(api, "/" + path.lstrip("/"))] = route
 
     def _lookup(self, raw_path: str) -> Route | None:
         path = urlsplit(raw_path).path
@@ -88,6 +93,9 @@ class HttpStub:
                 route = stub._lookup(self.path)
                 if route is None:
                     route = Route(404, {"error": f"no stub route for {urlsplit(self.path).path}"})
+                elif route.fail_first > 0:
+                    route.fail_first -= 1  # one probe's attempts come one after another
+                    route = Route(503, {"error": "Service Unavailable"})
                 if route.hang:
                     stub._release.wait(HANG_LIMIT_S)
                     return

@@ -18,7 +18,7 @@ import json
 import os
 import tempfile
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,7 +36,7 @@ from .outcome import (
     consumer_state,
     outcome_of,
 )
-from .size import MAX_REPORT_BYTES, cut, cut_text, dumps, fit_to_size
+from .size import MAX_REPORT_BYTES, cut, cut_text, dumps, fit_to_size, state_size
 
 __all__ = [
     "MAX_HEADLINE_CHARS",
@@ -48,6 +48,7 @@ __all__ = [
     "build_report",
     "dumps",
     "schema",
+    "state_size",
     "validate",
     "write_atomic",
 ]
@@ -93,6 +94,8 @@ class RunFacts:
     internal_error: str | None = None
     interrupted: str | None = None  # set when a signal or Ctrl-C ended the run
     stop_reason: str | None = None  # -x / --maxfail / collection errors
+    policy: Mapping[str, Any] | None = None  # the report's ``policy`` (path, sha256, overrides)
+    waivers: list[Mapping[str, Any]] = field(default_factory=list)  # the report's ``waivers[]``
 
 
 # --- outcomes ---------------------------------------------------------------
@@ -214,6 +217,41 @@ def status_of(facts: RunFacts, entries: list[dict[str, Any]]) -> tuple[Status, s
     return Status.PASSED, None
 
 
+# --- root causes ------------------------------------------------------------
+
+
+def root_causes(facts: RunFacts, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """causes[]: the blocking failures and errors grouped by their root cause.
+
+    A cause is what the plugin recognised as shared (a missing bucket or library,
+    refused credentials, a store or an API that failed: ``verdicts`` records it),
+    or, for errors it did not recognise, one message that several share (a
+    target that failed to start). Causes and their contracts come in collection
+    order, so that a serial and an ``-n 2`` run group the same way.
+    """
+    order = {c.nodeid: i for i, c in enumerate(facts.collected)}
+    typed = {test.nodeid: test.cause for test in facts.tests if test.cause is not None}
+    blocking = sorted(
+        (e for e in entries if Outcome(e["outcome"]).blocks),
+        key=lambda e: (order.get(e["nodeid"], len(order)), e["nodeid"]),
+    )
+    shared = Counter(_first_line(e["message"], 500) for e in blocking if e["nodeid"] not in typed)
+    groups: dict[tuple[str, str], list[str]] = {}
+    for entry in blocking:
+        recognised = typed.get(entry["nodeid"])
+        if recognised is not None:
+            key = (recognised[0], entry["outcome"])
+        elif entry["outcome"] == Outcome.ERROR and shared[_first_line(entry["message"], 500)] > 1:
+            key = (_first_line(entry["message"], 500), entry["outcome"])
+        else:
+            continue
+        groups.setdefault(key, []).append(entry["contract"])
+    return [
+        {"cause": cause, "outcome": outcome, "contracts": names}
+        for (cause, outcome), names in groups.items()
+    ]
+
+
 # --- headline ---------------------------------------------------------------
 
 
@@ -263,18 +301,47 @@ def _problem_clause(reason: str | None, decisive: list[Mapping[str, Any]], total
     return "; ".join(parts) or f"{total} contracts"
 
 
-def _with_violations(text: str, violations: list[Mapping[str, Any]], tail: str, limit: int) -> str:
-    """``text`` followed by as many violations as fit, then ``+N more``."""
-    for i, entry in enumerate(violations):
+def _cause_item(cause: Mapping[str, Any], consumers: list[str]) -> str:
+    names = cause["contracts"]
+    took = f"{len(names)} contracts" if len(names) > 1 else names[0]
+    reached = ", ".join(consumers) or "no consumers"
+    return f"{_first_line(cause['cause'], 160)} [{cause['outcome']}: {took}] -> {reached}"
+
+
+def _violation_items(
+    violations: list[Mapping[str, Any]], causes: Sequence[Mapping[str, Any]]
+) -> list[str]:
+    """One item per cause (named once, with its count), then one per other violation."""
+    items = []
+    grouped: set[str] = set()
+    for cause in causes:
+        if len(cause["contracts"]) < 2:
+            continue  # a cause of one: the contract's own item says it best
+        names = set(cause["contracts"])
+        grouped |= names
+        consumers = sorted(
+            {c for e in violations if e["contract"] in names for c in e["consumers"]}
+        )
+        items.append(_cause_item(cause, consumers))
+    for entry in violations:
+        if entry["contract"] in grouped:
+            continue
         consumers_of = ", ".join(entry["consumers"]) or "no consumers"
         item = f"{entry['contract']} [{entry['outcome']}] -> {consumers_of}"
         detail = _first_line(entry["message"], 100)
         if detail:
             item += f" ({detail})"
+        items.append(item)
+    return items
+
+
+def _with_violations(text: str, items: list[str], tail: str, limit: int) -> str:
+    """``text`` followed by as many violation items as fit, then ``+N more``."""
+    for i, item in enumerate(items):
         sep = " - " if i == 0 else "; "
-        more = f"; +{len(violations) - i - 1} more" if i + 1 < len(violations) else ""
+        more = f"; +{len(items) - i - 1} more" if i + 1 < len(items) else ""
         if len(_one_line(text + sep + item + more + tail)) > limit:
-            return text + f"{sep}+{len(violations) - i} more"
+            return text + f"{sep}+{len(items) - i} more"
         text += sep + item
     return text
 
@@ -285,11 +352,13 @@ def make_headline(
     reason: str | None,
     entries: list[dict[str, Any]],
     consumers: Mapping[str, ConsumerState],
+    causes: Sequence[Mapping[str, Any]] | None = None,
     limit: int = MAX_HEADLINE_CHARS,
 ) -> str:
     """One line for an alarm or a Step Functions ``Cause``.
 
-    Violations are listed in collection order, not run order, so a serial and
+    Each root cause is named once, with the count of contracts it took down;
+    other violations follow in collection order, not run order, so a serial and
     an ``-n 2`` run of the same data give the same headline.
     """
     order = {c.nodeid: i for i, c in enumerate(facts.collected)}
@@ -308,7 +377,8 @@ def make_headline(
         (e for e in decisive if Outcome(e["outcome"]).blocks),
         key=lambda e: (order.get(e["nodeid"], len(order)), e["nodeid"]),
     )
-    text = _with_violations(f"{head}: {clause}", violations, tail, limit)
+    items = _violation_items(violations, causes or [])
+    text = _with_violations(f"{head}: {clause}", items, tail, limit)
     return _one_line(text + tail)[:limit]
 
 
@@ -361,6 +431,9 @@ def build_report(facts: RunFacts, mask: Mask | None = None) -> dict[str, Any]:
         entries = map_strings(entries, mask)
         reason = mask(reason) if reason else reason
     consumers = consumer_states(entries, facts.idle_consumers)
+    causes = root_causes(facts, entries)
+    if mask is not None:
+        causes = map_strings(causes, mask)
     tests = _json_report_tests(facts)
     if mask is not None:
         tests = map_strings(tests, mask)
@@ -372,16 +445,15 @@ def build_report(facts: RunFacts, mask: Mask | None = None) -> dict[str, Any]:
         "run_id": facts.run_id,
         "status": status.value,
         "exit_code": int(facts.exit_code),
-        "headline": make_headline(facts, status, reason, entries, consumers),
+        "headline": make_headline(facts, status, reason, entries, consumers, causes),
         "reason": cut(reason, MAX_REASON_CHARS, Counter()) if reason else None,
         "consumers": {name: state.value for name, state in consumers.items()},
         "blocked_consumers": sorted(
             c for c, state in consumers.items() if state is ConsumerState.BLOCKED
         ),
-        # Filled by the root-cause grouping and the policy file (schema 2).
-        "causes": [],
-        "policy": None,
-        "waivers": [],
+        "causes": causes,
+        "policy": dict(facts.policy) if facts.policy is not None else None,
+        "waivers": [dict(w) for w in facts.waivers],
         "contracts": entries,
         "failures": [],  # filled by fit_to_size, from the entries it keeps
         "started_at": _iso(facts.started_at),

@@ -23,6 +23,8 @@ class CatalogEntry:
     schema: str | None = None  # as declared: a path from the rootdir
     schema_link: str | None = None  # the same, relative to the catalog
     faults: tuple[tuple[str, str], ...] = field(default=())  # (fault, outcome it causes)
+    # (name, default as the catalog shows it): what a policy file may change
+    thresholds: tuple[tuple[str, str], ...] = field(default=())
 
 
 def faults_by_contract(faults: Mapping[str, object]) -> dict[str, list[tuple[str, str]]]:
@@ -55,6 +57,9 @@ def _section(e: CatalogEntry) -> list[str]:
     lines = ["", f"### {e.name}", "", e.rule.strip() or "(no docstring: say the rule)", ""]
     lines.append(f"- stage `{e.stage}`, phases {', '.join(f'`{p}`' for p in e.phases) or '-'}")
     lines.append(f"- severity `{e.severity}`; consumers {', '.join(e.consumers) or '-'}")
+    if e.thresholds:
+        shown = ", ".join(f"`{name}` = {default}" for name, default in e.thresholds)
+        lines.append(f"- thresholds (defaults; a policy file may change them): {shown}")
     if e.schema:
         lines.append(f"- checks the artifact schema [`{e.schema}`]({e.schema_link or e.schema})")
     proofs = ", ".join(f"`{name}` ({outcome})" for name, outcome in e.faults)

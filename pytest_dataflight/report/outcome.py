@@ -115,6 +115,11 @@ class TestFacts:
     evidence: Mapping[str, Any] | None = None
     unevaluated: str | None = None  # the store did not answer: could not be evaluated
     warned: str | None = None  # a warn contract that did not hold
+    # (root cause, the outcome it gives): a failure the plugin recognised, shared by
+    # every check it took down (a missing bucket, an unreachable store).
+    cause: tuple[str, Outcome] | None = None
+    # policy waiver index -> findings it waived in this test
+    waived: dict[int, int] = field(default_factory=dict)
 
 
 def outcome_of(test: TestFacts, not_run_message: str) -> tuple[Outcome, str | None]:
@@ -124,6 +129,12 @@ def outcome_of(test: TestFacts, not_run_message: str) -> tuple[Outcome, str | No
     if test.unevaluated is not None:
         return Outcome.ERROR, test.unevaluated
     phases = test.phases
+    if test.cause is not None and test.cause[1] is Outcome.FAILED:
+        # What a check needs does not exist (a bucket, a library): a fact about the
+        # data, so it failed, even when its fixture found out during setup.
+        failing = next((p for w, p in phases.items() if p.failed), None)
+        if failing is not None:
+            return Outcome.FAILED, failing.message
     # pytest-xdist reports a crashed worker's test with when="???".
     odd = [p for w, p in phases.items() if w not in PHASES and p.failed]
     if odd:

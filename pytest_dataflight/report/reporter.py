@@ -28,8 +28,9 @@ import pytest
 
 from ..run.contract import Severity, consumers_of, contract_json
 from ..run.distributed import COLLECTED, IDLE
+from ..run.policy import WaiverState, policy_report, waiver_report
 from ..run.settings import Settings
-from ..run.state import usage_error_key
+from ..run.state import state_key, usage_error_key
 from . import build as rpt
 from .outcome import ConsumerState, Outcome, Status, TestFacts
 from .redaction import declare_env_secrets, masker_for
@@ -55,12 +56,17 @@ PACKAGES = (
 class DataflightReporter:
     """Gathers the run's facts and builds, writes and announces its report."""
 
-    def __init__(self, config: pytest.Config, settings: Settings, data_run: bool) -> None:
+    def __init__(
+        self, config: pytest.Config, settings: Settings, data_run: bool, informational: bool = False
+    ) -> None:
         self.config = config
         self.settings = settings
         # Write a report for data runs (and usage errors) only: not for `pytest
-        # tests/` of some other project that merely has the plugin installed.
+        # tests/` of some other project that merely has the plugin installed, and
+        # never for --help, --markers, --fixtures or --collect-only (their usage
+        # errors included): they check nothing, so they must not replace a report.
         self.data_run = data_run
+        self.informational = informational
         self.path = Path(config.invocation_params.dir) / settings.report
         self.started, self._t0 = time.time(), time.monotonic()
         self.session: pytest.Session | None = None
@@ -85,6 +91,8 @@ class DataflightReporter:
         return str(exc) if isinstance(exc, pytest.UsageError) else None
 
     def _wanted(self) -> bool:
+        if self.informational:
+            return False
         return self.data_run or self._usage_message() is not None
 
     # --- gathering facts -----------------------------------------------------
@@ -169,6 +177,7 @@ class DataflightReporter:
         if self.report is not None:
             _write_table(terminalreporter, self.report["contracts"], self.report["status"])
             _write_consumers(terminalreporter, self.report["consumers"])
+            _write_waivers(terminalreporter, self.report["waivers"])
             terminalreporter.write_line(f"dataflight report: {self.path}")
             if self.write_problem:
                 terminalreporter.write_line(f"dataflight: {self.write_problem}", red=True)
@@ -223,7 +232,27 @@ class DataflightReporter:
             internal_error=self.internal_error,
             interrupted=self.interrupted,
             stop_reason=self.stop_reason,
+            **self._policy_facts(),
         )
+
+    def _policy_facts(self) -> dict[str, Any]:
+        state = self.config.stash.get(state_key, None)
+        policy = state.policy if state is not None else None
+        if policy is None:
+            return {}
+        defaults = {
+            str(c.contract["contract"]): dict(c.contract.get("thresholds") or {})
+            for c in self.collected
+            if c.contract
+        }
+        counts: dict[int, int] = {}
+        for test in self.tests.values():
+            for index, count in test.waived.items():
+                counts[index] = counts.get(index, 0) + count
+        return {
+            "policy": policy_report(policy, defaults),
+            "waivers": waiver_report(policy, self.settings.run_date, counts),
+        }
 
     def _build(self, exit_code: int) -> dict[str, Any]:
         # Not left to the redactor alone: the report must be masked even if it is off.
@@ -357,6 +386,27 @@ def _write_consumers(tr: pytest.TerminalReporter, consumers: Mapping[str, str]) 
     tr.write_line(f"consumers: {text}", red=blocked, yellow=unchecked and not blocked)
 
 
+def _write_waivers(tr: pytest.TerminalReporter, waivers: list[Mapping[str, Any]]) -> None:
+    """One line per waiver that did something or should have: applied, expired."""
+    for waiver in waivers:
+        state = WaiverState(waiver["state"])
+        if state is WaiverState.UNUSED:
+            continue
+        subjects = ", ".join(waiver["subjects"])
+        if state is WaiverState.APPLIED:
+            tr.write_line(
+                f"waiver applied: {waiver['contract']} {subjects} ({waiver['waived']} findings "
+                f"waived, until {waiver['expires']}): {waiver['reason']}",
+                yellow=True,
+            )
+        else:
+            tr.write_line(
+                f"waiver expired: {waiver['contract']} {subjects} (expired {waiver['expires']}, "
+                "not applied): renew it with a new date or delete it",
+                red=True,
+            )
+
+
 def _version(dist: str) -> str:
     try:
         return version(dist)
@@ -395,9 +445,11 @@ def report_early_usage_error(config: pytest.Config, settings: Settings, message:
     reporter._write_summaries()
 
 
-def register(config: pytest.Config, settings: Settings, data_run: bool) -> DataflightReporter:
+def register(
+    config: pytest.Config, settings: Settings, data_run: bool, informational: bool = False
+) -> DataflightReporter:
     """Build and register the reporter; on the controller only (see plugin.pytest_configure)."""
-    reporter = DataflightReporter(config, settings, data_run)
+    reporter = DataflightReporter(config, settings, data_run, informational)
     config.stash[reporter_key] = reporter
     config.pluginmanager.register(reporter, "dataflight-reporter")
     return reporter

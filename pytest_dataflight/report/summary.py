@@ -41,6 +41,35 @@ def _contract_rows(contracts: list[Mapping[str, Any]]) -> list[str]:
     return rows
 
 
+def _causes(causes: list[Mapping[str, Any]]) -> list[str]:
+    """One line per root cause with the contracts it took down."""
+    if not causes:
+        return []
+    lines = ["", "### Root causes", ""]
+    for cause in causes[:MAX_ROWS]:
+        names = [str(n) for n in cause.get("contracts") or []]
+        lines.append(
+            f"- {_cell(cause.get('cause'))} ({cause.get('outcome')}, {len(names)} "
+            f"contract{'s' if len(names) != 1 else ''}: {_cell(', '.join(names))})"
+        )
+    return lines
+
+
+def _waivers(waivers: list[Mapping[str, Any]]) -> list[str]:
+    """One line per waiver of the policy, with what it did this run."""
+    if not waivers:
+        return []
+    lines = ["", "### Waivers", ""]
+    for waiver in waivers[:MAX_ROWS]:
+        subjects = ", ".join(str(s) for s in waiver.get("subjects") or [])
+        lines.append(
+            f"- **{waiver.get('state')}**: {_cell(waiver.get('contract'))} {_cell(subjects)} "
+            f"({waiver.get('waived', 0)} waived, expires {waiver.get('expires')}): "
+            f"{_cell(waiver.get('reason'))}"
+        )
+    return lines
+
+
 def _failures(failures: list[Mapping[str, Any]]) -> list[str]:
     if not failures:
         return []
@@ -78,6 +107,8 @@ def render(report: Mapping[str, Any]) -> str:
         lines.extend(["", f"run id `{_cell(report.get('run_id'))}`"])
     if report.get("reason"):
         lines.extend(["", f"**Why:** {_cell(report.get('reason'))}"])
+    lines.extend(_causes(list(report.get("causes") or [])))
+    lines.extend(_waivers(list(report.get("waivers") or [])))
     contracts = list(report.get("contracts") or [])
     if contracts:
         lines.extend(["", *_contract_rows(contracts)])

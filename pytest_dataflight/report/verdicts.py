@@ -18,7 +18,11 @@ from ..run.contract import ContractInfo, Severity, contract_json
 from ..run.state import state_key
 from ..run.thresholds import ContractWarned
 from ..stores import clients
-from .outcome import Phase, TestFacts
+from ..stores.windows import one_line
+from .outcome import Outcome, Phase, TestFacts
+
+# A known failure's message is one line, however long the store's own error was.
+MESSAGE_CHARS = 500
 
 
 class Prop(StrEnum):
@@ -28,6 +32,8 @@ class Prop(StrEnum):
     EVIDENCE = "dataflight_evidence"
     UNEVALUATED = "dataflight_unevaluated"
     WARNED = "dataflight_warned"
+    CAUSE = "dataflight_cause"
+    WAIVED = "dataflight_waived"
 
 
 def message_of(report: pytest.TestReport | pytest.CollectReport) -> str | None:
@@ -63,7 +69,9 @@ def decide(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestRe
     (no answer, 5xx, throttling) makes the check unevaluated, and only then may a
     warn contract soften what is left of a failure."""
     excinfo = call.excinfo
-    if excinfo is not None and clients.is_store_failure(excinfo.value):
+    if excinfo is not None and isinstance(excinfo.value, clients.MissingStore):
+        _mark_missing(excinfo.value, report)
+    elif excinfo is not None and clients.is_store_failure(excinfo.value):
         _mark_unevaluated(item, excinfo.value, report)
     soft = excinfo is not None and isinstance(excinfo.value, ContractWarned)
     info = ContractInfo.from_item(item)
@@ -75,21 +83,47 @@ def decide(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestRe
         _warn(info.name if info else item.name, report, message)
 
 
+def _mark_missing(exc: clients.MissingStore, report: pytest.TestReport) -> None:
+    # The store answered that what this check needs is not there (a bucket, a library,
+    # accepted credentials): a fact, so the check fails, even in its setup; one line,
+    # no traceback; the report groups every check it took down under one cause.
+    message = one_line(str(exc), MESSAGE_CHARS)
+    report.longrepr = message
+    report.user_properties.append(
+        (
+            Prop.CAUSE.value,
+            {"cause": one_line(exc.cause, MESSAGE_CHARS), "outcome": Outcome.FAILED.value},
+        )
+    )
+
+
 def _mark_unevaluated(item: pytest.Item, exc: BaseException, report: pytest.TestReport) -> None:
     # The store failed: say so in one line naming the endpoint, and make every later
     # check that needs it error at once (the circuit breaker, as for no answer).
-    # One name for every store failure (SSM's and a missing bucket's are subclasses).
-    name = "StoreUnreachable" if isinstance(exc, clients.StoreUnreachable) else type(exc).__name__
-    message = f"{name}: {exc}"
+    # One name for every store failure (SSM's and an API's are subclasses).
+    name = exc.label if isinstance(exc, clients.StoreUnreachable) else type(exc).__name__
+    detail = cause = one_line(str(exc), MESSAGE_CHARS)
     state = item.config.stash.get(state_key, None)
     health = state.health if state is not None else None
-    if health is not None and getattr(exc, "trips_s3_breaker", True):
+    if state is not None and state.blames_arctic_uri(exc):
+        # An explicit DATAFLIGHT_ARCTIC_URI failed while S3 answers: name the URI,
+        # and leave the S3 endpoint's breaker alone (its checks still run).
+        name = clients.ArcticUnreachable.label
+        detail = cause = one_line(state.fail_arctic(exc), MESSAGE_CHARS)
+    elif health is not None and getattr(exc, "trips_s3_breaker", True):
         health.fail(exc)
+        # Every check the breaker stops after this one raises with the endpoint's
+        # problem: all of them are grouped under it.
+        cause = one_line(health.problem or cause, MESSAGE_CHARS)
         if not isinstance(exc, clients.StoreUnreachable):
             # A raw error from the store mid-check: its one line names the endpoint.
-            message = f"StoreUnreachable: {health.problem}"
+            name, detail = "StoreUnreachable", cause
+    message = f"{name}: {detail}"
     report.longrepr = message
     report.user_properties.append((Prop.UNEVALUATED.value, message))
+    report.user_properties.append(
+        (Prop.CAUSE.value, {"cause": cause, "outcome": Outcome.ERROR.value})
+    )
 
 
 def _warn(name: str, report: pytest.TestReport, message: str | None) -> None:
@@ -121,6 +155,11 @@ def record(test: TestFacts, report: pytest.TestReport, category: str) -> None:
             test.unevaluated = str(value)
         elif key == Prop.WARNED and isinstance(value, dict):
             test.warned = str(value.get("message") or "warn contract did not hold")
+        elif key == Prop.WAIVED and isinstance(value, dict):
+            for index, count in value.items():
+                test.waived[int(index)] = test.waived.get(int(index), 0) + int(count)
+        elif key == Prop.CAUSE and isinstance(value, dict):
+            test.cause = (str(value.get("cause")), Outcome(str(value.get("outcome"))))
     test.phases[report.when or "???"] = _phase(report, category)
 
 

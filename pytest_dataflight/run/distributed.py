@@ -55,6 +55,18 @@ def adopt_target(config: pytest.Config, state: RunState) -> None:
     endpoints = payload.get("endpoints")
     state.endpoints = Endpoints(**endpoints) if endpoints else None
     state.start_error = payload.get("start_error")
+    state.unservable = payload.get("unservable")
+
+
+def adopt_policy(config: pytest.Config, state: RunState) -> None:
+    """On a worker: the controller's policy, parsed from the very text it read."""
+    from .policy import parse
+
+    payload = getattr(config, "workerinput", {}).get(INPUT_KEY) or {}
+    text = payload.get("policy_text")
+    if text is not None and state.settings.policy:
+        state.policy = parse(text.encode("utf-8"), state.settings.policy)
+    state.policy_problem = payload.get("policy_problem")
 
 
 def report_usage_error(config: pytest.Config, message: str) -> None:
@@ -118,6 +130,9 @@ class Controller:
         node.workerinput[INPUT_KEY] = {
             "settings": state.settings.to_json(),
             "start_error": state.start_error,
+            "unservable": state.unservable,
+            "policy_text": state.policy_text,
+            "policy_problem": state.policy_problem,
             "endpoints": dataclasses.asdict(endpoints) if endpoints is not None else None,
             "facts_dir": self.facts_dir,
         }

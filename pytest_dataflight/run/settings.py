@@ -81,6 +81,14 @@ OPTIONS: tuple[OptionSpec, ...] = (
         metavar="ID",
     ),
     OptionSpec(
+        "policy",
+        "--dataflight-policy",
+        "DATAFLIGHT_POLICY",
+        "a TOML policy file (PATH or s3://BUCKET/KEY): thresholds, severities and "
+        "expiring waivers, validated before any contract runs.",
+        metavar="PATH",
+    ),
+    OptionSpec(
         "ssm_prefix",
         "--dataflight-ssm-prefix",
         "DATAFLIGHT_SSM_PREFIX",
@@ -152,6 +160,7 @@ class Settings:
     faults: tuple[str, ...] = ()
     report_s3: str | None = None
     run_id: str | None = None
+    policy: str | None = None
     summary: str | None = None
     catalog: str | None = None
     mock_arctic: str = "s3"
@@ -180,6 +189,7 @@ class Settings:
             "faults": list(self.faults),
             "report_s3": self.report_s3,
             "run_id": self.run_id,
+            "policy": self.policy,
             "summary": self.summary,
             "catalog": self.catalog,
             "mock_arctic": self.mock_arctic,
@@ -201,6 +211,7 @@ class Settings:
             faults=tuple(data.get("faults") or ()),
             report_s3=data.get("report_s3"),
             run_id=data.get("run_id"),
+            policy=data.get("policy"),
             summary=data.get("summary"),
             catalog=data.get("catalog"),
             mock_arctic=data.get("mock_arctic") or "s3",
@@ -363,6 +374,7 @@ def resolve_partial(
         faults=raw["faults"],
         report_s3=report_s3,
         run_id=_check_run_id(raw["run_id"], problems),
+        policy=_check_policy(raw["policy"], target, problems),
         summary=raw["summary"],
         catalog=raw["catalog"],
         mock_arctic=_check_mock_arctic(raw["mock_arctic"], problems),
@@ -371,6 +383,25 @@ def resolve_partial(
         **where,
     )
     return settings, problems
+
+
+def _check_policy(value: str | None, target: str | None, problems: list[str]) -> str | None:
+    if not value:
+        return None
+    if value.startswith("s3://"):
+        parts = urlsplit(value)
+        if not parts.netloc or not parts.path.strip("/"):
+            problems.append(
+                f"invalid --dataflight-policy {value!r}: expected PATH or s3://BUCKET/KEY"
+            )
+            return None
+        if target == "mock":
+            problems.append(
+                "--dataflight-policy on S3 needs --target live: the mock world is made by "
+                "the run, so no policy can be waiting in it; give a local PATH"
+            )
+            return None
+    return value
 
 
 # Step Functions execution names are at most 80 characters; room for an attempt suffix.
@@ -422,10 +453,23 @@ def _missing(no_target: bool, no_run_date: bool) -> list[str]:
 
 
 def check_in_calendar(run_date: dt.date) -> None:
-    """A run date the trading calendar can answer for, else ValueError saying which it can."""
-    from ..stores.trading_calendar import CalendarError, TradingCalendar
+    """A run date the trading calendar can answer for, with the years a run reads
+    back from it; else ValueError saying which dates it can."""
+    from ..stores.trading_calendar import (
+        EARLIEST,
+        LOOKBACK_YEARS,
+        CalendarError,
+        TradingCalendar,
+    )
 
     try:
         TradingCalendar.check_bounds(run_date)
     except CalendarError as exc:
         raise ValueError(f"run date {run_date.isoformat()} is out of range: {exc}") from None
+    first = EARLIEST.replace(year=EARLIEST.year + LOOKBACK_YEARS)
+    if run_date < first:
+        raise ValueError(
+            f"run date {run_date.isoformat()} is out of range: a run reads up to "
+            f"{LOOKBACK_YEARS} years of sessions before its run date and the XNYS calendar "
+            f"starts on {EARLIEST.isoformat()}; choose a run date from {first.isoformat()}"
+        )

@@ -14,11 +14,12 @@ from ..stores import clients
 from ..stores.clients import Endpoints, StoreHealth, WriteMode
 from ..stores.masking import Masker
 from ..stores.secret_store import SecretStore
+from .policy import Policy, Threshold
 from .settings import Settings
 
 if TYPE_CHECKING:  # the mock target is imported by a mock run only (plugin._starter)
     from ..mock.target import MockTarget
-from ..stores.trading_calendar import TradingCalendar
+from ..stores.trading_calendar import CalendarError, TradingCalendar
 
 
 class TargetStartError(RuntimeError):
@@ -42,7 +43,19 @@ class RunState:
     # Why the target failed to start (a broken seed, say): every later caller,
     # on this process or on an xdist worker, errors with it instead of retrying.
     start_error: str | None = None
+    # Why the target cannot serve this run date at all (its calendar cannot answer for
+    # the history it seeds): a usage error, never a retryable error.
+    unservable: str | None = None
     health: StoreHealth | None = None
+    # Why an explicit ArcticDB URI (DATAFLIGHT_ARCTIC_URI) stopped working: its breaker.
+    arctic_problem: str | None = None
+    # The policy file in force (--dataflight-policy), its text for xdist workers, and
+    # why it could not be read when the store failed (every contract errors with it).
+    policy: Policy | None = None
+    policy_text: str | None = None
+    policy_problem: str | None = None
+    # Every collected contract's declared thresholds (before -m/-k deselect any).
+    declared: dict[str, Mapping[str, Threshold]] = field(default_factory=dict)
     calendar: TradingCalendar = field(default_factory=TradingCalendar)
     _clients: dict[str, Any] = field(default_factory=dict)
     _arctic: Any = None
@@ -64,6 +77,8 @@ class RunState:
                     self.endpoints = self.start_endpoints()
                 except Exception as exc:
                     self.start_error = f"{type(exc).__name__}: {exc}"
+                    if isinstance(exc, CalendarError):
+                        self.unservable = str(exc)
                     raise
             return self.endpoints
 
@@ -99,17 +114,38 @@ class RunState:
 
     def arctic(self) -> Any:
         # Every time, not only the first: the store may have failed since it was opened.
-        health = self.s3_health()
+        # A missing bucket raises here too (BucketMissing): ArcticDB would show an
+        # empty store instead of saying so.
+        self.s3_health()
+        if self.arctic_problem is not None:
+            raise clients.ArcticUnreachable(self.arctic_problem)
         if self._arctic is None:
             ep = self.get_endpoints()
-            if health.bucket_exists is False:
-                raise clients.BucketMissing(
-                    f"bucket {ep.bucket!r} does not exist at {ep.describe_s3()}: "
-                    "ArcticDB would show an empty store instead of saying so"
-                )
             assert ep.arctic_uri
             self._arctic = clients.open_arctic(ep.arctic_uri)
         return self._arctic
+
+    def blames_arctic_uri(self, exc: BaseException) -> bool:
+        """Whether ``exc``, a store failure, is ArcticDB's at an explicit URI
+        (DATAFLIGHT_ARCTIC_URI) while the S3 endpoint itself answers."""
+        if not self.settings.arctic_uri or isinstance(exc, clients.ArcticUnreachable):
+            return False
+        health = self.health
+        if health is None or health.problem is not None:
+            return False
+        return type(exc).__module__.startswith("arcticdb") or "ArcticDB" in str(exc)
+
+    def fail_arctic(self, exc: BaseException) -> str:
+        """Trip the ArcticDB breaker for ``exc``; the one line that names the URI."""
+        if self.arctic_problem is None:
+            where = clients.describe_arctic_uri(self.settings.arctic_uri or "")
+            phrase = clients.store_failure(exc) or "failed"
+            self.arctic_problem = clients.one_line_error(
+                f"ArcticDB at {where} (DATAFLIGHT_ARCTIC_URI) {phrase} while the S3 endpoint "
+                f"{self.health.endpoint if self.health else ''} answers: is the URI right? "
+                f"{type(exc).__name__}: {exc}"
+            )
+        return self.arctic_problem
 
     def secrets(self) -> SecretStore:
         if self._secrets is None:

@@ -88,6 +88,18 @@ class StoreUnreachable(ConnectionError):
 
     # Says the S3 endpoint failed: trips its circuit breaker (see StoreHealth.fail).
     trips_s3_breaker: ClassVar[bool] = True
+    # The name a report's message starts with (every store failure reads the same).
+    label: ClassVar[str] = "StoreUnreachable"
+
+
+class ApiUnavailable(StoreUnreachable):
+    """An external HTTP API did not answer, timed out, or answered 5xx or 429 after
+    the bounded retries: its probe cannot be evaluated. An outage is transient, so
+    the orchestrator should retry rather than page a human (DESIGN.md, "Failed or
+    error?"); a refused key or a wrong answer is a failure instead."""
+
+    trips_s3_breaker = False
+    label = "ApiUnavailable"
 
 
 class SecretStoreUnreachable(StoreUnreachable):
@@ -96,10 +108,62 @@ class SecretStoreUnreachable(StoreUnreachable):
     trips_s3_breaker = False
 
 
-class BucketMissing(StoreUnreachable):
-    """The S3 endpoint answered that the bucket does not exist: it works, the data is absent."""
+class ArcticUnreachable(StoreUnreachable):
+    """The ArcticDB store of an explicit URI (``DATAFLIGHT_ARCTIC_URI``) failed while
+    the S3 endpoint answers: the URI is wrong or its store is down, not the bucket."""
 
     trips_s3_breaker = False
+    label = "ArcticUnreachable"
+
+
+class MissingStore(LookupError):
+    """The store answered, and what every check of it needs is not there: a fact about
+    the data or the setup, so each check that needs it *fails* (do not retry), and
+    the report groups them under this one cause (``cause``: the same text for all)."""
+
+    @property
+    def cause(self) -> str:
+        return str(self)
+
+
+class BucketMissing(MissingStore):
+    """The S3 endpoint answered that the bucket does not exist: it works, the data is absent."""
+
+
+class LibraryMissing(MissingStore):
+    """An ArcticDB library does not exist (its store answered: this is not an outage)."""
+
+    def __init__(self, name: str, present: list[str] | None = None, consequence: str = "") -> None:
+        self.name = name
+        listed = (
+            f" (libraries present: {', '.join(present) or 'none'})" if present is not None else ""
+        )
+        said = f": {consequence}" if consequence else ""
+        super().__init__(f"ArcticDB library {name!r} does not exist{listed}{said}")
+
+    @property
+    def cause(self) -> str:
+        # Without the listing: a check that listed and one that did not share the cause.
+        return f"ArcticDB library {self.name!r} does not exist"
+
+
+class CredentialsRefused(MissingStore):
+    """The S3 endpoint refused the credentials themselves (an unknown key, a wrong
+    secret, an expired token): every check would be refused the same way."""
+
+
+# S3's codes for credentials it does not accept (not for a policy that denies them).
+REFUSED_CREDENTIALS_CODES = frozenset(
+    {
+        "InvalidAccessKeyId",
+        "SignatureDoesNotMatch",
+        "ExpiredToken",
+        "InvalidToken",
+        "TokenRefreshRequired",
+        "InvalidClientTokenId",
+        "UnrecognizedClientException",
+    }
+)
 
 
 class ReadOnlyViolation(PermissionError):
@@ -142,6 +206,16 @@ def arctic_uri_for(bucket: str, region: str, s3_endpoint: str | None) -> str:
     host = parts.hostname or "127.0.0.1"
     port = f"&port={parts.port}" if parts.port else ""
     return f"{scheme}://{host}:{bucket}?{query}{port}&region={region}"
+
+
+def describe_arctic_uri(uri: str) -> str:
+    """An ArcticDB URI without its query string, where keys may travel."""
+    return uri.split("?", 1)[0]
+
+
+def one_line_error(text: str) -> str:
+    """``text`` on one line: the native errors of ArcticDB span several."""
+    return " ".join(str(text).split())
 
 
 def botocore_config(**overrides: Any) -> Any:
@@ -297,6 +371,8 @@ class StoreHealth:
     problem: str | None = None
     probed: bool = False
     bucket_exists: bool | None = None
+    # The endpoint answered that the bucket is absent or the credentials are refused.
+    missing: MissingStore | None = None
 
     def probe(self, client: Any, bucket: str, retrying: Callable[[], Any] | None = None) -> None:
         """HEAD ``bucket`` with ``client``, which tries once: a dead endpoint is known at
@@ -310,6 +386,13 @@ class StoreHealth:
         if failed is not None:
             phrase, exc = failed
             self.problem = f"S3 endpoint {self.endpoint} {phrase}: {type(exc).__name__}: {exc}"
+        elif self.bucket_exists is False:
+            self.missing = BucketMissing(
+                f"bucket {bucket!r} does not exist at {self.endpoint} "
+                "(HEAD bucket answered 404 NoSuchBucket)"
+            )
+        elif self.bucket_exists is None:
+            self.missing = _refused_credentials(client, bucket, self.endpoint)
         self.probed = True
 
     def _head(self, client: Any, bucket: str) -> tuple[str, BaseException] | None:
@@ -343,6 +426,28 @@ class StoreHealth:
     def require(self) -> None:
         if self.problem:
             raise StoreUnreachable(self.problem)
+        if self.missing is not None:
+            raise self.missing
+
+
+def _refused_credentials(client: Any, bucket: str, endpoint: str) -> CredentialsRefused | None:
+    """After a 403 to HEAD bucket (which has no body, so no error code): ask once more
+    with a call that says why. Refused credentials fail every check alike; a policy
+    that denies only the bucket listing is the bucket probe's finding alone."""
+    from botocore.exceptions import ClientError
+
+    try:
+        client.list_objects_v2(Bucket=bucket, MaxKeys=1)
+    except ClientError as exc:
+        code = str(exc.response.get("Error", {}).get("Code", ""))
+        if code in REFUSED_CREDENTIALS_CODES:
+            return CredentialsRefused(
+                f"S3 endpoint {endpoint} refused the credentials ({code}): "
+                "check the access key, secret and session token the run is given"
+            )
+    except Exception:  # noqa: BLE001 - only a refusal matters here; the checks see the rest
+        return None
+    return None
 
 
 def configure_arcticdb() -> None:

@@ -15,6 +15,9 @@ from typing import Any
 EARLIEST = dt.date(1990, 1, 1)
 # A run date further ahead than this is a typo (2062 for 2026), not a plan.
 HORIZON_YEARS = 30
+# A run reads back from its run date (a year of rows for the longest feature
+# window, the mock world's seeded history): the calendar must answer that far.
+LOOKBACK_YEARS = 2
 
 
 @functools.lru_cache(maxsize=8)

@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from .clients import StoreUnreachable, is_store_failure
+from .clients import LibraryMissing, StoreUnreachable, is_store_failure
 
 if TYPE_CHECKING:  # pragma: no cover - pandas loads lazily, at the first read
     import pandas as pd
@@ -326,7 +326,7 @@ class WindowCache:
 def _open_library(arctic: Any, name: str) -> Any:
     try:
         if not arctic.has_library(name):
-            raise LookupError(f"ArcticDB library {name!r} does not exist")
+            raise LibraryMissing(name)
         return arctic.get_library(name)
     except LookupError:
         raise
