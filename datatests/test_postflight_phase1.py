@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from pytest_dataflight import TradingCalendar, contract
+from pytest_dataflight import Threshold, Thresholds, TradingCalendar, Waivers, contract
 
 from . import artifact_schemas as schemas
 from .artifacts import finite_number, names, one_line, read_artifact, read_json, shape_problem
@@ -18,6 +18,7 @@ from .layout import (
     CONSTITUENTS_JSON,
     MACRO_JSON,
     MACRO_LIBRARY,
+    MAX_SPY_SESSIONS_BEHIND,
     MAX_TICKER_SESSIONS_BEHIND_SPY,
     MIN_CONSTITUENTS,
     MIN_SHORT_INTEREST_OK_RATIO,
@@ -80,11 +81,20 @@ def test_macro_json(s3: Any, bucket: str, run_date: dt.date, evidence: Any) -> N
         )
 
 
-@contract(stage="postflight", phases=["phase1"], consumers=[RESEARCH], schema=schemas.CONSTITUENTS)
-def test_constituents_json(s3: Any, bucket: str, run_date: dt.date, evidence: Any) -> None:
-    """constituents.json exists, parses, has its shape, lists at least 800 distinct tickers,
-    and `sector_map` names a sector for every ticker.
+@contract(
+    stage="postflight",
+    phases=["phase1"],
+    consumers=[RESEARCH],
+    schema=schemas.CONSTITUENTS,
+    thresholds={"min_tickers": Threshold(MIN_CONSTITUENTS, "count", "tickers")},
+)
+def test_constituents_json(
+    s3: Any, bucket: str, run_date: dt.date, evidence: Any, thresholds: Thresholds
+) -> None:
+    """constituents.json exists, parses, has its shape, lists at least `min_tickers` (800)
+    distinct tickers, and `sector_map` names a sector for every ticker.
     """
+    minimum = thresholds["min_tickers"]
     key = weekly_key(run_date, CONSTITUENTS_JSON)
     doc = read_artifact(s3, bucket, key, schemas.CONSTITUENTS, evidence)
     tickers, sector_map = doc["tickers"], doc["sector_map"]
@@ -95,15 +105,13 @@ def test_constituents_json(s3: Any, bucket: str, run_date: dt.date, evidence: An
         listed=len(tickers),
         distinct=len(distinct),
         duplicates=duplicates,
-        minimum=MIN_CONSTITUENTS,
+        minimum=minimum,
         without_sector=uncovered,
     )
     problems = []
-    if len(distinct) < MIN_CONSTITUENTS:
+    if len(distinct) < minimum:
         dup = f" ({len(tickers)} listed, {duplicates} duplicates)" if duplicates else ""
-        problems.append(
-            f"{len(distinct)} distinct tickers{dup}, expected at least {MIN_CONSTITUENTS}"
-        )
+        problems.append(f"{len(distinct)} distinct tickers{dup}, expected at least {minimum}")
     if uncovered:
         problems.append(
             f"sector_map has no sector name for {len(uncovered)} of {len(distinct)} tickers: "
@@ -120,12 +128,20 @@ def _sector_name(value: Any) -> bool:
 
 
 @contract(
-    stage="postflight", phases=["phase1"], consumers=[RESEARCH], schema=schemas.SHORT_INTEREST
+    stage="postflight",
+    phases=["phase1"],
+    consumers=[RESEARCH],
+    schema=schemas.SHORT_INTEREST,
+    thresholds={"min_ok_ratio": Threshold(MIN_SHORT_INTEREST_OK_RATIO, "ratio")},
 )
-def test_short_interest_json(s3: Any, bucket: str, run_date: dt.date, evidence: Any) -> None:
+def test_short_interest_json(
+    s3: Any, bucket: str, run_date: dt.date, evidence: Any, thresholds: Thresholds
+) -> None:
     """short_interest.json is optional (absent: skipped with the reason); else it has its
-    shape (`data` an object), `ticker_count` > 0 and `ok_count / ticker_count` >= 0.5.
+    shape (`data` an object), `ticker_count` > 0 and `ok_count / ticker_count` >=
+    `min_ok_ratio` (0.5).
     """
+    floor = thresholds["min_ok_ratio"]
     key = weekly_key(run_date, SHORT_INTEREST_JSON)
     why = " (short interest may be disabled)"
     doc = read_artifact(s3, bucket, key, schemas.SHORT_INTEREST, evidence, optional=True, why=why)
@@ -143,10 +159,9 @@ def test_short_interest_json(s3: Any, bucket: str, run_date: dt.date, evidence: 
     else:
         ratio = ok / count
         evidence["ok_ratio"] = round(ratio, 4)
-        if ratio < MIN_SHORT_INTEREST_OK_RATIO:
+        if ratio < floor:
             problems.append(
-                f"ok_count/ticker_count is {ok}/{count} = {ratio:.2f}, "
-                f"expected at least {MIN_SHORT_INTEREST_OK_RATIO}"
+                f"ok_count/ticker_count is {ok}/{count} = {ratio:.2f}, expected at least {floor}"
             )
     if problems:
         pytest.fail(f"{key}: {'; '.join(problems)}; research would rank on gaps", pytrace=False)
@@ -156,13 +171,23 @@ def _has_figures(entry: Any) -> bool:
     return isinstance(entry, dict) and any(v is not None for v in entry.values())
 
 
-@contract(stage="postflight", phases=["phase1"], consumers=[PREDICTOR])
+@contract(
+    stage="postflight",
+    phases=["phase1"],
+    consumers=[PREDICTOR],
+    thresholds={"max_sessions_behind": Threshold(MAX_SPY_SESSIONS_BEHIND, "count", "sessions")},
+)
 def test_macro_spy_fresh(
-    arctic: Any, run_date: dt.date, trading_calendar: TradingCalendar, evidence: Any
+    arctic: Any,
+    run_date: dt.date,
+    trading_calendar: TradingCalendar,
+    evidence: Any,
+    thresholds: Thresholds,
 ) -> None:
-    """macro.SPY's last row is the last NYSE session on or before run_date (0 sessions behind);
-    empty or unreadable fails.
+    """macro.SPY's last row is the last NYSE session on or before run_date (at most
+    `max_sessions_behind` sessions behind: 0); empty or unreadable fails.
     """
+    allowed = thresholds["max_sessions_behind"]
     expected = trading_calendar.last_session_on_or_before(run_date)
     last, problem = spy_last_row(arctic)
     evidence.update(run_date=run_date, expected_last_row=expected, last_row=last)
@@ -174,11 +199,13 @@ def test_macro_spy_fresh(
         )
     behind = trading_calendar.sessions_behind(last, expected)
     evidence["sessions_behind"] = behind
-    if behind > 0:
+    if behind > allowed:
         plural = "session" if behind == 1 else "sessions"
+        # The default allows none: saying so would only repeat "behind".
+        limit = f", at most {allowed} allowed" if allowed else ""
         pytest.fail(
             f"{MACRO_LIBRARY}.{REFERENCE_SYMBOL} ends {last}, {behind} NYSE {plural} behind "
-            f"{expected} (last session on or before run_date {run_date}): "
+            f"{expected} (last session on or before run_date {run_date}){limit}: "
             "predictor refuses stale prices",
             pytrace=False,
         )
@@ -235,22 +262,54 @@ def _behind(
     return out
 
 
-def _record_removed(evidence: Any, removed: dict[str, tuple[int | None, str]]) -> None:
+def _record_removed(
+    evidence: Any, removed: dict[str, tuple[int | None, str]], allowed: float
+) -> None:
     """Removed members awaiting prune: counted and named with how far behind, never a
     failure (the backtester still reads their history)."""
     evidence.update(
         not_constituents_count=len(removed),
         not_constituents=[f"{s}: {why}" for s, (_, why) in removed.items()],
-        not_constituents_stale_count=sum(1 for n, _ in removed.values() if _stale(n)),
+        not_constituents_stale_count=sum(1 for n, _ in removed.values() if _stale(n, allowed)),
     )
 
 
-def _stale(sessions_behind: int | None) -> bool:
-    """More than the allowed sessions behind, or no readable last row at all."""
-    return sessions_behind is None or sessions_behind > MAX_TICKER_SESSIONS_BEHIND_SPY
+def _stale(sessions_behind: int | None, allowed: float) -> bool:
+    """More than ``allowed`` sessions behind, or no readable last row at all."""
+    return sessions_behind is None or sessions_behind > allowed
 
 
-@contract(stage="postflight", phases=["phase1"], consumers=[RESEARCH, PREDICTOR, BACKTESTER])
+def _stale_tickers(
+    checked: list[str],
+    behind: dict[str, tuple[int | None, str]],
+    allowed: float,
+    waivers: Waivers,
+    evidence: Any,
+) -> list[str]:
+    """The stocks of ``checked`` more than ``allowed`` sessions behind, but for those a
+    waiver names (the fixture lists them in the evidence), recorded in the evidence."""
+    stale, _ = waivers.split(
+        [s for s in checked if _stale(behind[s][0], allowed)],
+        subject=lambda s: s,
+        describe=lambda s: f"{s}: {behind[s][1]}",
+    )
+    evidence.update(
+        stale_count=len(stale),
+        stale_tickers=stale,
+        # A list, so evidence cuts it with a count like any long list.
+        stale_detail=[f"{s}: {behind[s][1]}" for s in stale],
+    )
+    return stale
+
+
+@contract(
+    stage="postflight",
+    phases=["phase1"],
+    consumers=[RESEARCH, PREDICTOR, BACKTESTER],
+    thresholds={
+        "max_sessions_behind": Threshold(MAX_TICKER_SESSIONS_BEHIND_SPY, "count", "sessions")
+    },
+)
 def test_universe_fresh(
     s3: Any,
     bucket: str,
@@ -260,14 +319,16 @@ def test_universe_fresh(
     trading_calendar: TradingCalendar,
     evidence: Any,
     universe_sample: int | None,
+    thresholds: Thresholds,
+    waivers: Waivers,
 ) -> None:
     """Every universe stock (universe symbols except macro symbols and sector ETFs) that is a
-    ticker of this week's constituents.json is within 2 NYSE sessions of macro.SPY's last
-    row; the stale tickers are named. Stocks no longer listed (removed members awaiting
-    prune) are counted and named in the evidence with how far behind they are, never a
-    failure. If constituents.json cannot be read, every stock is judged; if SPY is empty or
-    unreadable, the reference is the last session on or before run_date; the evidence
-    says which.
+    ticker of this week's constituents.json is within `max_sessions_behind` (2) NYSE
+    sessions of macro.SPY's last row; the stale tickers are named (waivers name tickers).
+    Stocks no longer listed (removed members awaiting prune) are counted and named in the
+    evidence with how far behind they are, never a failure. If constituents.json cannot be
+    read, every stock is judged; if SPY is empty or unreadable, the reference is the last
+    session on or before run_date; the evidence says which.
     """
     library = arctic_library(UNIVERSE_LIBRARY)
     reference, basis = _freshness_reference(arctic, run_date, trading_calendar)
@@ -283,20 +344,15 @@ def test_universe_fresh(
     checked = sample(judged, universe_sample, run_date.isoformat()) if universe_sample else judged
     evidence["checked"] = len(checked)
     behind = _behind(last_index_dates(library, checked + removed), reference, trading_calendar)
-    _record_removed(evidence, {s: behind[s] for s in removed})
-    stale = [s for s in checked if _stale(behind[s][0])]
-    evidence.update(
-        stale_count=len(stale),
-        stale_tickers=stale,
-        # A list, so evidence cuts it with a count like any long list.
-        stale_detail=[f"{s}: {behind[s][1]}" for s in stale],
-    )
+    allowed = thresholds["max_sessions_behind"]
+    _record_removed(evidence, {s: behind[s] for s in removed}, allowed)
+    stale = _stale_tickers(checked, behind, allowed, waivers, evidence)
     if stale:
         shown = "; ".join(f"{s} {behind[s][1]}" for s in stale[:5])
         more = f" and {len(stale) - 5} more" if len(stale) > 5 else ""
         pytest.fail(
             f"{len(stale)} of {len(checked)} {scope} are more than "
-            f"{MAX_TICKER_SESSIONS_BEHIND_SPY} NYSE sessions behind {reference} ({basis}): "
+            f"{allowed} NYSE sessions behind {reference} ({basis}): "
             f"{shown}{more}; research, predictor and backtester would use stale prices",
             pytrace=False,
         )

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from pytest_dataflight import contract
+from pytest_dataflight import Waivers, contract
 
 from . import artifact_schemas as schemas
 from .artifacts import finite_number, one_line, read_json, shape_problem
@@ -15,10 +15,12 @@ from .layout import ALTERNATIVE_MANIFEST, RESEARCH, weekly_key
 
 
 @contract(stage="postflight", phases=["phase2"], consumers=[RESEARCH], schema=schemas.MANIFEST)
-def test_alternative_manifest(s3: Any, bucket: str, run_date: dt.date, evidence: Any) -> None:
+def test_alternative_manifest(
+    s3: Any, bucket: str, run_date: dt.date, evidence: Any, waivers: Waivers
+) -> None:
     """alternative/manifest.json is optional (absent: skipped); it has its shape (both ratio
     maps present), `tickers_requested` > 0, every source at or above its floor; all breached
-    sources named.
+    sources named (waivers name sources).
     """
     key = weekly_key(run_date, ALTERNATIVE_MANIFEST)
     why = " (phase 2 has not written it)"
@@ -35,7 +37,10 @@ def test_alternative_manifest(s3: Any, bucket: str, run_date: dt.date, evidence:
     if finite_number(requested) is not None and requested <= 0:
         problems.append(f"tickers_requested is {requested!r}, expected a positive integer")
     if isinstance(ratios, dict) and isinstance(floors, dict):
-        breached = _breached(ratios, floors)
+        kept, _ = waivers.split(
+            _breached(ratios, floors), subject=lambda b: b[0], describe=lambda b: b[1]
+        )
+        breached = [text for _, text in kept]
         evidence["breached"] = breached
         if breached:
             problems.append(f"{len(breached)} sources not at their floor: {', '.join(breached)}")
@@ -49,16 +54,19 @@ def test_alternative_manifest(s3: Any, bucket: str, run_date: dt.date, evidence:
         )
 
 
-def _breached(ratios: dict[str, Any], floors: dict[str, Any]) -> list[str]:
-    """Each source below its floor; a value that is no finite number is named too (the
-    schema bounds ratios to 0..1, but NaN passes a bound)."""
+def _breached(ratios: dict[str, Any], floors: dict[str, Any]) -> list[tuple[str, str]]:
+    """(source, what is wrong) for each source below its floor; a value that is no finite
+    number is named too (the schema bounds ratios to 0..1, but NaN passes a bound)."""
     breached = []
     for source in sorted(floors):
         floor, ok = finite_number(floors[source]), finite_number(ratios.get(source))
         if floor is None:
-            breached.append(f"{source} has floor {floors[source]!r}, expected a ratio 0..1")
+            why = f"has floor {floors[source]!r}, expected a ratio 0..1"
         elif ok is None:
-            breached.append(f"{source} ok ratio is {ratios.get(source)!r} (floor {floor:.2f})")
+            why = f"ok ratio is {ratios.get(source)!r} (floor {floor:.2f})"
         elif ok < floor:
-            breached.append(f"{source} {ok:.2f} < {floor:.2f}")
+            why = f"{ok:.2f} < {floor:.2f}"
+        else:
+            continue
+        breached.append((source, f"{source} {why}"))
     return breached

@@ -20,12 +20,14 @@ NOT_FEATURES = frozenset([*PRICE_COLUMNS, "VWAP"])
 PRICE_WINDOW_ROWS = 5  # each symbol's own last rows judged by universe_prices_sane
 VOLUME_MEDIAN_ROWS = 20  # rows before the judged one whose median Volume is the baseline
 WINDOW_ROWS = PRICE_WINDOW_ROWS + VOLUME_MEDIAN_ROWS  # one read shared by both contracts
-GAP_WINDOW_SESSIONS = 20
+# The defaults of the named thresholds the universe_* contracts declare (PIPELINE.md,
+# "Named thresholds"): the rules below take the values in force as parameters.
+GAP_WINDOW_SESSIONS = 20  # universe_session_gaps' window_sessions
 # The producer's longest feature window is 252 rows (52-week high/low): a symbol with
 # fewer rows than this in total has NaN features by design, anywhere.
-WARM_UP_ROWS = 265
-MAX_MOVE = 0.5  # close-to-close, either direction
-VOLUME_SPIKE_FACTOR = 10.0
+WARM_UP_ROWS = 265  # universe_prices_sane's warm_up_rows
+MAX_MOVE = 0.5  # universe_prices_sane's max_move: close-to-close, either direction
+VOLUME_SPIKE_FACTOR = 10.0  # universe_prices_sane's volume_spike_factor
 # A feature NaN on the last row of every stock past warm-up fails only when at least this
 # many such stocks have it: fewer say too little about "everyone".
 MIN_STOCKS_FOR_ALL_NAN = 20
@@ -215,8 +217,8 @@ def nan_on_every_last_row(
     past warm-up that has the column, when at least ``minimum`` of them have it.
 
     ``stocks``: symbol -> ``last_row_features``; ``past_warm_up(symbols)``: those of
-    ``symbols`` with at least WARM_UP_ROWS rows. Asked only about the symbols that can
-    decide a feature, so a healthy universe costs no row count at all.
+    ``symbols`` past warm-up (``warm_up_rows`` rows, the contract's threshold). Asked only
+    about the symbols that can decide a feature, so a healthy universe costs no row count.
     """
     every = sorted({f for _, nan in stocks.values() for f in nan})
     out: dict[str, int] = {}
@@ -233,11 +235,11 @@ def nan_on_every_last_row(
     return out
 
 
-def _move(symbol: str, day: dt.date, before: float, now: float) -> Finding | None:
+def _move(symbol: str, day: dt.date, before: float, now: float, max_move: float) -> Finding | None:
     if not before > 0:
         return None
     move = now / before - 1
-    if math.isfinite(move) and abs(move) > MAX_MOVE:
+    if math.isfinite(move) and abs(move) > max_move:
         text = f"Close {move:+.1%} from {num(before)} to {num(now)}"
         return Finding(symbol, day, "Close", now, text)
     return None
@@ -255,23 +257,24 @@ def volume_baseline(volume: Any, i: int) -> float | None:
     return float(np.median(positive)) if len(positive) else None
 
 
-def soft_findings(rows: Rows) -> list[Finding]:
-    """Rules whose breach only warns: a big move, no volume, a volume spike."""
+def soft_findings(rows: Rows, *, max_move: float, volume_spike_factor: float) -> list[Finding]:
+    """Rules whose breach only warns: a close-to-close move above ``max_move`` (0.5 is
+    50 %), no volume, a volume above ``volume_spike_factor`` times its baseline."""
     close = rows.values[:, PRICE_COLUMNS.index("Close")]
     volume = rows.values[:, PRICE_COLUMNS.index("Volume")]
     out: list[Finding] = []
     for i in range(max(len(close) - PRICE_WINDOW_ROWS, 0), len(close)):
         day = rows.sessions[i]
         # From the row just before the window into it, too.
-        move = _move(rows.symbol, day, float(close[i - 1]), float(close[i])) if i > 0 else None
-        if move is not None:
-            out.append(move)
+        if i > 0:
+            move = _move(rows.symbol, day, float(close[i - 1]), float(close[i]), max_move)
+            out += [move] if move is not None else []
         v = float(volume[i])
         if v == 0:
             out.append(Finding(rows.symbol, day, "Volume", v, "Volume 0"))
         baseline = volume_baseline(volume, i)
-        if baseline is not None and v > VOLUME_SPIKE_FACTOR * baseline:
-            text = f"Volume {num(v)} > {VOLUME_SPIKE_FACTOR:g}x median {num(baseline)}"
+        if baseline is not None and v > volume_spike_factor * baseline:
+            text = f"Volume {num(v)} > {volume_spike_factor:g}x median {num(baseline)}"
             out.append(Finding(rows.symbol, day, "Volume", v, text))
     return out
 
@@ -289,11 +292,12 @@ def missing_sessions(
     frame: Any,
     last_session_on_or_before: Callable[[dt.date], dt.date],
     previous_sessions: Callable[[dt.date, int], list[dt.date]],
+    window_sessions: int,
 ) -> list[dt.date]:
-    """NYSE sessions absent from ``frame`` among the GAP_WINDOW_SESSIONS ending at the session
-    of its last row; a symbol whose rows start later is checked from its first row."""
+    """NYSE sessions absent from ``frame`` among the ``window_sessions`` ending at the
+    session of its last row; a symbol whose rows start later is checked from its first row."""
     dates = {stamp.date() for stamp in frame.index}
     last = last_session_on_or_before(max(dates))
     first = min(dates)
-    expected = [d for d in previous_sessions(last, GAP_WINDOW_SESSIONS) if d >= first]
+    expected = [d for d in previous_sessions(last, window_sessions) if d >= first]
     return [d for d in expected if d not in dates]

@@ -14,9 +14,12 @@ import pandas as pd
 import pytest
 
 from datatests.values import (
+    MAX_MOVE,
     MIN_STOCKS_FOR_ALL_NAN,
     VOLUME_MEDIAN_ROWS,
+    VOLUME_SPIKE_FACTOR,
     WARM_UP_ROWS,
+    Finding,
     Rows,
     feature_columns,
     hard_findings,
@@ -55,6 +58,13 @@ def judge(frame: pd.DataFrame, symbol: str = "BRK-B") -> Rows:
     return Rows.of(symbol, frame)
 
 
+def soft(
+    rows: Rows, max_move: float = MAX_MOVE, volume_spike_factor: float = VOLUME_SPIKE_FACTOR
+) -> list[Finding]:
+    """The warning rules at the declared defaults, or at the values a policy sets."""
+    return soft_findings(rows, max_move=max_move, volume_spike_factor=volume_spike_factor)
+
+
 def test_vwap_is_not_a_feature_and_its_nan_is_never_a_finding() -> None:
     # Given a fallback-source stock: NaN VWAP on every row
     frame = window(VWAP=[NAN] * 25)
@@ -80,7 +90,7 @@ def spike(rows_before: int, before: Sequence[float] | None = None) -> list[str]:
     """Soft findings on a last row of 15x the volume, after ``rows_before`` rows."""
     volumes = list(before) if before is not None else [1e6] * rows_before
     frame = window(rows_before + 1, Volume=[*volumes, 15e6])
-    return [str(f) for f in soft_findings(judge(frame))]
+    return [str(f) for f in soft(judge(frame))]
 
 
 def test_a_volume_spike_is_judged_only_with_20_rows_before_it() -> None:
@@ -107,8 +117,23 @@ def test_a_move_is_judged_from_the_row_just_before_the_window() -> None:
     frame = window(Close=[50.0, 100.0, 100.0, 100.0, 100.0, 100.0], Low=[49.0] + [99.0] * 5)
     frame["Open"] = frame["Close"]
     frame["High"] = frame["Close"] + 1
-    found = [str(f) for f in soft_findings(judge(frame))]
+    found = [str(f) for f in soft(judge(frame))]
     assert found == ["BRK-B 2026-04-13 Close +100.0% from 50 to 100"]
+
+
+def test_the_warning_rules_judge_by_the_thresholds_in_force() -> None:
+    # Given a 100 % move into the window and a last volume of 15x the baseline
+    frame = window(Close=[50.0, 100.0, 100.0, 100.0, 100.0, 100.0], Low=[49.0] + [99.0] * 5)
+    frame["Open"] = frame["Close"]
+    frame["High"] = frame["Close"] + 1
+    frame.iloc[-1, frame.columns.get_loc("Volume")] = 15e6
+    rows = judge(frame)
+    # Then the defaults warn on both, a policy's looser values on neither (a factor may
+    # exceed 1: a move above 100 %), and the message names the factor in force
+    assert [f.column for f in soft(rows)] == ["Close", "Volume"]
+    assert soft(rows, max_move=1.5, volume_spike_factor=20) == []
+    [found] = soft(rows, max_move=1.5, volume_spike_factor=12.5)
+    assert str(found) == "BRK-B 2026-04-17 Volume 1.5e+07 > 12.5x median 1e+06"
 
 
 def counts_of(rows: dict[str, int]) -> object:

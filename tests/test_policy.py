@@ -43,7 +43,10 @@ def test_fresh(thresholds, waivers, evidence):
 
 @contract(
     stage="postflight", phases=["phase1"], consumers=["research"],
-    thresholds={"min_ok_ratio": Threshold(0.5, "ratio")},
+    thresholds={
+        "min_ok_ratio": Threshold(0.4, "ratio"),
+        "warn_at": Threshold(0.3, "ratio", at_most="min_ok_ratio"),
+    },
 )
 def test_ratio(thresholds):
     assert 0.6 >= thresholds["min_ok_ratio"], f"0.6 < {thresholds['min_ok_ratio']}"
@@ -223,6 +226,11 @@ def test_a_waiver_that_matched_nothing_is_unused(pytester: pytest.Pytester) -> N
             "[[][[]waivers[]][]] #1 contract = 'gone': no contract of this suite has this name",
         ),
         (
+            "[contracts.ratio]\nwarn_at = 0.5\n",
+            "[[]contracts.ratio[]] warn_at = 0.5 is above min_ok_ratio = 0.4: "
+            "the soft limit must not exceed the hard one",
+        ),
+        (
             "[thresholds]\nx = 1\n",
             "unknown key 'thresholds': expected [[]contracts.<name>[]] or [[][[]waivers[]][]]",
         ),
@@ -357,7 +365,7 @@ def test_the_catalog_lists_each_threshold_with_its_default(pytester: pytest.Pyte
     assert result.ret == 0
     text = (pytester.path / "c.md").read_text()
     assert "`max_sessions_behind` = 2 sessions (a whole number from 0)" in text
-    assert "`min_ok_ratio` = 0.5 (a ratio from 0 to 1)" in text
+    assert "`min_ok_ratio` = 0.4 (a ratio from 0 to 1)" in text
 
 
 def test_a_report_schema_carries_the_policy(pytester: pytest.Pytester) -> None:

@@ -50,6 +50,9 @@ class Threshold:
     default: float
     kind: Kind | str = Kind.COUNT
     unit: str = ""
+    # The name of a threshold of the same contract this one may not exceed (a soft
+    # limit below its hard one): a policy that inverts them is a usage error.
+    at_most: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "kind", Kind(self.kind))
@@ -73,7 +76,9 @@ class Threshold:
         return None
 
     def describe(self) -> str:
-        unit = f" {self.unit}" if self.unit else ""
+        # "1 session", "2 sessions": units are declared in the plural.
+        unit = self.unit.removesuffix("s") if self.default == 1 else self.unit
+        unit = f" {unit}" if unit else ""
         return f"{self.default:g}{unit} ({_KIND_RULE[Kind(self.kind)]})"
 
 
@@ -268,6 +273,7 @@ def check(policy: Policy, declared: Mapping[str, Mapping[str, Threshold]]) -> li
             problem = threshold.problem(value)
             if problem:
                 problems.append(f"{where} = {value!r}: {problem}")
+        problems += _order_problems(contract, known, values)
     for waiver in policy.waivers:
         if waiver.contract not in declared:
             problems.append(
@@ -275,6 +281,27 @@ def check(policy: Policy, declared: Mapping[str, Mapping[str, Threshold]]) -> li
                 "no contract of this suite has this name"
             )
     return [f"policy {policy.source}: {p}" for p in problems]
+
+
+def _order_problems(
+    contract: str, known: Mapping[str, Threshold], values: Mapping[str, Any]
+) -> list[str]:
+    """A threshold above the one it must stay at or below, as the policy leaves them."""
+    problems = []
+    for name, threshold in known.items():
+        if threshold.at_most is None or threshold.at_most not in known:
+            continue
+        if name not in values and threshold.at_most not in values:
+            continue
+        low = values.get(name, threshold.default)
+        high = values.get(threshold.at_most, known[threshold.at_most].default)
+        if threshold.problem(low) is None and known[threshold.at_most].problem(high) is None:
+            if low > high:
+                problems.append(
+                    f"[contracts.{contract}] {name} = {low!r} is above "
+                    f"{threshold.at_most} = {high!r}: the soft limit must not exceed the hard one"
+                )
+    return problems
 
 
 class Thresholds(dict[str, float]):
