@@ -20,6 +20,7 @@ from typing import Any
 
 import boto3
 import pytest
+from contract_calls import policy_fixtures
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -115,7 +116,7 @@ def test_any_json_is_a_finding_naming_the_artifact(s3: Any, artifact: str) -> No
     def check(doc: Any) -> None:
         s3.put_object(Bucket=BUCKET, Key=key, Body=json.dumps(doc).encode())
         try:
-            contract(s3, BUCKET, RUN_DATE, Evidence())
+            contract(s3, BUCKET, RUN_DATE, Evidence(), **policy_fixtures(contract, RUN_DATE))
         except (pytest.fail.Exception, pytest.skip.Exception) as outcome:
             assert key.rsplit("/", 1)[-1] in str(outcome), (doc, str(outcome))
 

@@ -15,6 +15,7 @@ from typing import Any
 import jsonschema
 import live_world
 import pytest
+from contract_calls import policy_fixtures
 
 from datatests import artifact_schemas, mock_world
 from datatests.artifact_schemas import CONSTITUENTS, MACRO, MANIFEST, POINTER, SHORT_INTEREST
@@ -298,7 +299,7 @@ def _message(s3: Any, contract: Any, key: str, doc: Any) -> str:
 
     s3.put_object(Bucket="shapes", Key=key, Body=json.dumps(doc).encode())
     with pytest.raises(pytest.fail.Exception) as info:
-        contract(s3, "shapes", RUN_DATE, Evidence())
+        contract(s3, "shapes", RUN_DATE, Evidence(), **policy_fixtures(contract, RUN_DATE))
     return str(info.value.msg)
 
 

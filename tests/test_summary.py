@@ -129,3 +129,32 @@ def test_usage_error_run(pytester: pytest.Pytester, canary: str) -> None:
     assert mine == github
     assert "dataflight: error" in mine and "run date **unset**, target **mock**" in mine
     assert "**Why:** usage error: invalid run date '2026-02-30'" in mine
+
+
+def test_the_summary_lists_causes_and_every_waiver() -> None:
+    # Given a report with one root cause and a waiver of each state
+    waiver = {"contract": "universe_prices_sane", "reason": "fallback source", "waived": 0}
+    report = {
+        "status": "failed",
+        "headline": "dataflight FAILED",
+        "causes": [
+            {"cause": "bucket 'b' does not exist", "outcome": "failed", "contracts": ["a", "b"]}
+        ],
+        "waivers": [
+            {
+                **waiver,
+                "subjects": ["BRK-B"],
+                "expires": "2026-06-30",
+                "state": "applied",
+                "waived": 2,
+            },
+            {**waiver, "subjects": ["BF-B"], "expires": "2026-01-31", "state": "expired"},
+            {**waiver, "subjects": ["MOG-A"], "expires": "2026-06-30", "state": "unused"},
+        ],
+    }
+    # When it is rendered, then each appears once, with what it did
+    text = render(report)
+    assert "- bucket 'b' does not exist (failed, 2 contracts: a, b)" in text
+    assert "- **applied**: universe_prices_sane BRK-B (2 waived, expires 2026-06-30)" in text
+    assert "- **expired**: universe_prices_sane BF-B (0 waived, expires 2026-01-31)" in text
+    assert "- **unused**: universe_prices_sane MOG-A (0 waived" in text
